@@ -1,0 +1,122 @@
+// The contract: every method the UI (or the CLI) may call, its argument schema (validated at
+// run time on every door: IPC, HTTP, CLI), its result type and how it travels.
+//
+//   kind 'call'     — request/response.
+//   kind 'job'      — long work in a worker: the call returns { jobId } at once, progress and the
+//                     result arrive as 'job.progress' / 'job.finished' events.
+//   kind 'download' — the result is a byte stream (a file the user saves).
+//
+// Adding a method = one entry here + its service function (services/index.ts is type-checked
+// against this object, so a missing implementation does not compile).
+import { z } from 'zod'
+import type {
+  AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow,
+} from './types'
+
+type Kind = 'call' | 'job' | 'download'
+
+export interface MethodSpec<A extends z.ZodType, R, K extends Kind> {
+  kind: K
+  args: A
+  summary: string
+  /** Phantom: carries the result type only. */
+  result?: R
+}
+
+function call<R>() {
+  return <A extends z.ZodType>(summary: string, args: A): MethodSpec<A, R, 'call'> => ({ kind: 'call', args, summary })
+}
+function job<R>() {
+  return <A extends z.ZodType>(summary: string, args: A): MethodSpec<A, R, 'job'> => ({ kind: 'job', args, summary })
+}
+function download<A extends z.ZodType>(summary: string, args: A): MethodSpec<A, { fileName: string }, 'download'> {
+  return { kind: 'download', args, summary }
+}
+
+// Shared argument pieces.
+const rowId = z.number().int().positive()
+const fileId = z.string().regex(/^[a-f0-9]{32}$/, 'fileId must be an id returned by files.* (32 hex characters)')
+const datasetName = z
+  .string()
+  .trim()
+  .min(1, 'dataset name is empty')
+  .max(120, 'dataset name is longer than 120 characters')
+  .regex(/^[^\u0000-\u001f/\\]+$/, 'dataset name may not contain control characters or slashes')
+const format = z.enum(['jsonl', 'json', 'csv', 'tsv', 'parquet'])
+const canonicalField = z.enum([
+  'instruction', 'input', 'original_output', 'revised_output', 'output', 'system', 'history',
+  'prompt', 'chosen', 'rejected', 'conversations', 'messages',
+])
+const mapping = z
+  .record(canonicalField, z.string().min(1).max(200))
+  .describe('canonical field → source column')
+const text = z.string().max(1_000_000, 'text is longer than 1,000,000 characters')
+
+export const contract = {
+  'app.info': call<AppInfo>()('Version, data folder and host of this app', z.object({}).strict()),
+
+  'datasets.list': call<DatasetSummary[]>()('All datasets with their counts', z.object({}).strict()),
+  'datasets.get': call<DatasetSummary>()('One dataset', z.object({ datasetId: rowId }).strict()),
+  'datasets.preview': call<ImportPreview>()(
+    'Read the first rows of a staged file: detected format, shape, mapping and normalised rows; writes nothing',
+    z.object({ fileId, format: format.optional(), mapping: mapping.optional(), limit: z.number().int().min(1).max(200).default(20) }).strict(),
+  ),
+  'datasets.import': job<ImportReport>()(
+    'Import a staged file into a dataset in one transaction',
+    z
+      .object({
+        fileId,
+        name: datasetName,
+        format: format.optional(),
+        mapping: mapping.optional(),
+        skipBad: z.boolean().default(false),
+        dedupe: z.boolean().default(false),
+        append: z.boolean().default(false),
+      })
+      .strict(),
+  ),
+  'datasets.rename': call<DatasetSummary>()('Rename a dataset', z.object({ datasetId: rowId, name: datasetName }).strict()),
+  'datasets.delete': call<{ deleted: number }>()(
+    'Delete a dataset and its pairs; confirmName must equal its name',
+    z.object({ datasetId: rowId, confirmName: z.string() }).strict(),
+  ),
+  'datasets.export': download('Export a dataset as JSONL in SPA shape (re-imports identically)', z.object({ datasetId: rowId }).strict()),
+
+  'pairs.list': call<PairPage>()(
+    'A page of a dataset\'s pairs, optionally filtered by a search text',
+    z
+      .object({
+        datasetId: rowId,
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+        search: z.string().max(500).optional(),
+        kind: z.enum(['pair', 'sft']).optional(),
+      })
+      .strict(),
+  ),
+  'pairs.get': call<PairRow>()('One pair', z.object({ pairId: rowId }).strict()),
+  'pairs.update': call<PairRow>()(
+    'Edit a pair\'s texts (the revised response, usually)',
+    z
+      .object({ pairId: rowId, instruction: text.min(1).optional(), input: text.optional(), original: text.optional(), revised: text.min(1).optional() })
+      .strict()
+      .refine((a) => a.instruction !== undefined || a.input !== undefined || a.original !== undefined || a.revised !== undefined, 'nothing to update: give instruction, input, original or revised'),
+  ),
+
+  'jobs.list': call<JobInfo[]>()('Running and recent jobs', z.object({}).strict()),
+  'jobs.cancel': call<{ cancelled: boolean }>()('Cancel a running job (an import rolls back)', z.object({ jobId: z.string().min(1).max(64) }).strict()),
+} as const
+
+export type Contract = typeof contract
+export type MethodName = keyof Contract
+export type ArgsOf<M extends MethodName> = z.input<Contract[M]['args']>
+export type ParsedArgsOf<M extends MethodName> = z.output<Contract[M]['args']>
+export type ResultOf<M extends MethodName> = NonNullable<Contract[M]['result']>
+export type KindOf<M extends MethodName> = Contract[M]['kind']
+export type MethodsOfKind<K extends Kind> = { [M in MethodName]: Contract[M]['kind'] extends K ? M : never }[MethodName]
+
+export const methodNames = Object.keys(contract) as MethodName[]
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(contract, name)
+}

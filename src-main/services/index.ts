@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { MethodName } from '../api/contract'
+import { contract } from '../api/contract'
+import { ApiError } from '../api/errors'
+import type { ImportReport, JobProgress } from '../api/types'
+import { parseCall } from '../api/validate'
+import { getMeta, openDb, setMeta, type Db } from '../store/db'
+import { listDatasets } from '../store/datasets'
+import { EventBus } from './events'
+import { FileRegistry } from './files'
+import { runImport } from './import-task'
+import type { CallContext, DownloadPlan, JobPlan } from './implementation'
+import { JobManager } from './jobs'
+import { implementMethods } from './methods'
+import { appRoot, resourcesDir } from './paths'
+
+export interface Services {
+  db: Db
+  dataDir: string
+  events: EventBus
+  files: FileRegistry
+  jobs: JobManager
+  /** Validates and runs a 'call' method, or starts a 'job' method and returns { jobId }. */
+  call(method: unknown, args: unknown, ctx: CallContext): Promise<unknown>
+  /** Validates and runs a 'job' method, waiting for it (CLI). */
+  runJob(method: unknown, args: unknown, ctx: CallContext, onProgress?: (p: JobProgress) => void): Promise<unknown>
+  /** Validates and plans a 'download' method. */
+  download(method: unknown, args: unknown, ctx: CallContext): Promise<DownloadPlan>
+  close(): Promise<void>
+}
+
+export interface ServiceOptions {
+  dataDir: string
+  /** Import the embedded demo dataset into an empty, never-seeded store. */
+  seedDemo?: boolean
+}
+
+export async function createServices(options: ServiceOptions): Promise<Services> {
+  const { dataDir } = options
+  const db = openDb(dataDir)
+  const events = new EventBus()
+  const files = new FileRegistry(dataDir)
+  const jobs = new JobManager(events)
+  const impl = implementMethods({ db, dataDir, version: appVersion(), events, files, jobs })
+
+  if (options.seedDemo) await seedDemo(db, dataDir)
+
+  const invoke = (method: MethodName, args: unknown, ctx: CallContext) =>
+    (impl[method] as (a: unknown, c: CallContext) => unknown)(args, ctx)
+
+  const startJob = async (method: MethodName, args: unknown, ctx: CallContext) => {
+    const plan = (await invoke(method, args, ctx)) as JobPlan
+    const started = jobs.start(method, plan.label, plan.task, plan.args)
+    // Datasets change when an import lands.
+    started.finished.then(() => events.emit('datasets.changed', { datasetId: null }), () => {})
+    return started
+  }
+
+  return {
+    db, dataDir, events, files, jobs,
+    async call(method, rawArgs, ctx) {
+      const { method: m, args } = parseCall(method, rawArgs)
+      const kind = contract[m].kind
+      if (kind === 'download') throw new ApiError('invalid_argument', `${m} is a download: fetch it, do not call it`)
+      if (kind === 'job') return { jobId: (await startJob(m, args, ctx)).jobId }
+      return invoke(m, args, ctx)
+    },
+    async runJob(method, rawArgs, ctx, onProgress) {
+      const { method: m, args } = parseCall(method, rawArgs)
+      if (contract[m].kind !== 'job') throw new ApiError('invalid_argument', `${m} is not a job`)
+      const started = await startJob(m, args, ctx)
+      const off = onProgress ? events.on('job.progress', (p) => p.jobId === started.jobId && onProgress(p)) : () => {}
+      try {
+        return await started.finished
+      } finally {
+        off()
+      }
+    },
+    async download(method, rawArgs, ctx) {
+      const { method: m, args } = parseCall(method, rawArgs)
+      if (contract[m].kind !== 'download') throw new ApiError('invalid_argument', `${m} is not a download`)
+      return (await invoke(m, args, ctx)) as DownloadPlan
+    },
+    async close() {
+      await jobs.stopAll()
+      db.close()
+    },
+  }
+}
+
+function appVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return '0.0.0'
+  }
+}
+
+/** The first start of an empty store imports the embedded demo dataset, once. */
+async function seedDemo(db: Db, dataDir: string): Promise<ImportReport | null> {
+  if (getMeta(db, 'demo_seeded') || listDatasets(db).length > 0) return null
+  const report = await runImport(
+    { dataDir, path: join(resourcesDir(), 'demo', 'demo-spa.jsonl'), name: 'demo', skipBad: false, dedupe: false, append: false },
+    { signal: new AbortController().signal, progress: () => {} },
+  )
+  setMeta(db, 'demo_seeded', new Date().toISOString())
+  return report
+}

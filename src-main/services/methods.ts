@@ -1,0 +1,92 @@
+// The service functions behind the contract, one per method.
+import { ApiError } from '../api/errors'
+import type { ImportTaskArgs } from './import-task'
+import { contentHash, previewDataset } from '../data'
+import type { Db } from '../store/db'
+import { deleteDataset, findDatasetByName, getDataset, listDatasets, renameDataset } from '../store/datasets'
+import { getPair, listPairs, toNormalizedRow, updatePair } from '../store/pairs'
+import type { EventBus } from './events'
+import { exportJsonl } from './export-dataset'
+import type { FileRegistry } from './files'
+import type { Implementation } from './implementation'
+import type { JobManager } from './jobs'
+
+export interface ServiceDeps {
+  db: Db
+  dataDir: string
+  version: string
+  events: EventBus
+  files: FileRegistry
+  jobs: JobManager
+}
+
+export function implementMethods({ db, dataDir, version, events, files, jobs }: ServiceDeps): Implementation {
+  const dataset = (id: number) => {
+    const d = getDataset(db, id)
+    if (!d) throw new ApiError('not_found', `no dataset with id ${id}`)
+    return d
+  }
+
+  return {
+    'app.info': (_args, ctx) => ({ name: 'FIGA Studio', version, dataDir, host: ctx.host, node: process.versions.node }),
+
+    'datasets.list': () => listDatasets(db),
+    'datasets.get': ({ datasetId }) => dataset(datasetId),
+    'datasets.preview': async ({ fileId, format, mapping, limit }) => {
+      const file = files.resolve(fileId)
+      const preview = await previewDataset(file.path, { format, mapping, limit })
+      return { file: { fileId, name: file.name, size: file.size }, ...preview.info, rows: preview.rows }
+    },
+    'datasets.import': ({ fileId, name, format, mapping, skipBad, dedupe, append }) => {
+      const file = files.resolve(fileId)
+      const existing = findDatasetByName(db, name)
+      if (existing && !append) throw new ApiError('conflict', `a dataset named "${existing.name}" exists already: choose another name or append to it`)
+      if (!existing && append) throw new ApiError('not_found', `no dataset named "${name}" to append to`)
+      const args: ImportTaskArgs = { dataDir, path: file.path, fileName: file.name, name, format, mapping, skipBad, dedupe, append }
+      return { label: `Import ${file.name} → ${name}`, task: 'import', args }
+    },
+    'datasets.rename': ({ datasetId, name }) => {
+      dataset(datasetId)
+      const clash = findDatasetByName(db, name)
+      if (clash && clash.id !== datasetId) throw new ApiError('conflict', `a dataset named "${clash.name}" exists already`)
+      renameDataset(db, datasetId, name)
+      events.emit('datasets.changed', { datasetId })
+      return dataset(datasetId)
+    },
+    'datasets.delete': ({ datasetId, confirmName }) => {
+      const d = dataset(datasetId)
+      if (confirmName !== d.name) throw new ApiError('invalid_argument', `confirmName must be the dataset's name ("${d.name}")`)
+      const deleted = deleteDataset(db, datasetId)
+      events.emit('datasets.changed', { datasetId: null })
+      return { deleted }
+    },
+    'datasets.export': ({ datasetId }) => {
+      const d = dataset(datasetId)
+      return { fileName: `${d.name.replace(/[^\w.\-]+/g, '_')}.jsonl`, contentType: 'application/x-ndjson', stream: () => exportJsonl(db, datasetId) }
+    },
+
+    'pairs.list': (q) => {
+      dataset(q.datasetId)
+      return listPairs(db, q)
+    },
+    'pairs.get': ({ pairId }) => {
+      const pair = getPair(db, pairId)
+      if (!pair) throw new ApiError('not_found', `no pair with id ${pairId}`)
+      return pair
+    },
+    'pairs.update': ({ pairId, ...changes }) => {
+      const pair = getPair(db, pairId)
+      if (!pair) throw new ApiError('not_found', `no pair with id ${pairId}`)
+      if (changes.original !== undefined && pair.kind === 'sft') {
+        throw new ApiError('invalid_argument', 'this row is SFT data (no original response): only instruction, input and revised can be edited')
+      }
+      const row = { ...toNormalizedRow(pair), ...changes }
+      updatePair(db, pairId, row, contentHash(row))
+      events.emit('datasets.changed', { datasetId: pair.datasetId })
+      return getPair(db, pairId)!
+    },
+
+    'jobs.list': () => jobs.list(),
+    'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),
+  }
+}

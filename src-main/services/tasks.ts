@@ -1,0 +1,22 @@
+// Long work that runs inside a worker thread. Each task gets plain-data arguments and a
+// context to report progress and observe cancellation; it returns plain data.
+import { runImport, type ImportTaskArgs } from './import-task'
+
+export interface TaskContext {
+  signal: AbortSignal
+  progress(done: number, total: number, unit: string, message: string): void
+}
+
+export const tasks = {
+  import: (args: ImportTaskArgs, ctx: TaskContext) => runImport(args, ctx),
+}
+
+export type TaskName = keyof typeof tasks
+export type TaskArgs<T extends TaskName> = Parameters<(typeof tasks)[T]>[0]
+
+/** Messages between a job's owner (main thread) and its worker. */
+export type ToWorker = { type: 'run'; task: TaskName; args: unknown } | { type: 'cancel' }
+export type FromWorker =
+  | { type: 'progress'; done: number; total: number; unit: string; message: string }
+  | { type: 'result'; result: unknown }
+  | { type: 'error'; error: { code: string; message: string; details?: unknown } }

@@ -1,0 +1,31 @@
+// Entry point of every worker thread: runs one task, posts progress, honours cancel.
+import { parentPort } from 'node:worker_threads'
+import { ApiError } from '../api/errors'
+import { tasks, type FromWorker, type TaskName, type ToWorker } from './tasks'
+
+const port = parentPort
+if (!port) throw new Error('worker-main must run in a worker thread')
+
+const controller = new AbortController()
+const post = (message: FromWorker) => port.postMessage(message)
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'cancel') controller.abort()
+  else void run(message.task, message.args)
+})
+
+async function run(name: TaskName, args: unknown): Promise<void> {
+  try {
+    const task = tasks[name] as (args: unknown, ctx: Parameters<(typeof tasks)[TaskName]>[1]) => Promise<unknown>
+    const result = await task(args, {
+      signal: controller.signal,
+      progress: (done, total, unit, message) => post({ type: 'progress', done, total, unit, message }),
+    })
+    post({ type: 'result', result })
+  } catch (error) {
+    const apiError = controller.signal.aborted ? new ApiError('cancelled', 'cancelled') : ApiError.from(error)
+    post({ type: 'error', error: apiError.toData() })
+  } finally {
+    port.close()
+  }
+}
