@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config'
 
-// Unit and integration tests: pure logic, the store, services, CLI and web host in Node.
+// Every test: pure logic and services (unit, integration) and the UI in Chromium through
+// the web host (e2e; needs `electron-vite build` first, which `npm test` runs).
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 90_000,
     pool: 'forks',
+    maxWorkers: 2,
   },
 })

@@ -48,7 +48,7 @@ const canonicalField = z.enum([
   'prompt', 'chosen', 'rejected', 'conversations', 'messages',
 ])
 const mapping = z
-  .record(canonicalField, z.string().min(1).max(200))
+  .partialRecord(canonicalField, z.string().min(1).max(200))
   .describe('canonical field → source column')
 const text = z.string().max(1_000_000, 'text is longer than 1,000,000 characters')
 

@@ -7,6 +7,7 @@ import { ApiError } from '../api/errors'
 import type { DuplicateRow, ImportReport, RowProblem } from '../api/types'
 import { contentHash, openDataset, type SourceFormat } from '../data'
 import { openDb } from '../store/db'
+import { namingFile } from './file-errors'
 import { createDataset, findDatasetByName, touchDataset } from '../store/datasets'
 import { pairInserter } from '../store/pairs'
 import type { TaskContext } from './tasks'
@@ -25,7 +26,11 @@ export interface ImportTaskArgs {
 
 const MAX_LISTED = 10_000
 
-export async function runImport(args: ImportTaskArgs, ctx: TaskContext): Promise<ImportReport> {
+export function runImport(args: ImportTaskArgs, ctx: TaskContext): Promise<ImportReport> {
+  return namingFile(args.path, args.fileName ?? basename(args.path), () => importRows(args, ctx))
+}
+
+async function importRows(args: ImportTaskArgs, ctx: TaskContext): Promise<ImportReport> {
   const started = Date.now()
   const fileName = args.fileName ?? basename(args.path)
   const { info, rows } = await openDataset(args.path, {

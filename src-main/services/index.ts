@@ -59,33 +59,45 @@ export async function createServices(options: ServiceOptions): Promise<Services>
 
   return {
     db, dataDir, events, files, jobs,
-    async call(method, rawArgs, ctx) {
-      const { method: m, args } = parseCall(method, rawArgs)
-      const kind = contract[m].kind
-      if (kind === 'download') throw new ApiError('invalid_argument', `${m} is a download: fetch it, do not call it`)
-      if (kind === 'job') return { jobId: (await startJob(m, args, ctx)).jobId }
-      return invoke(m, args, ctx)
-    },
-    async runJob(method, rawArgs, ctx, onProgress) {
-      const { method: m, args } = parseCall(method, rawArgs)
-      if (contract[m].kind !== 'job') throw new ApiError('invalid_argument', `${m} is not a job`)
-      const started = await startJob(m, args, ctx)
-      const off = onProgress ? events.on('job.progress', (p) => p.jobId === started.jobId && onProgress(p)) : () => {}
-      try {
-        return await started.finished
-      } finally {
-        off()
-      }
-    },
-    async download(method, rawArgs, ctx) {
-      const { method: m, args } = parseCall(method, rawArgs)
-      if (contract[m].kind !== 'download') throw new ApiError('invalid_argument', `${m} is not a download`)
-      return (await invoke(m, args, ctx)) as DownloadPlan
-    },
+    call: (method, rawArgs, ctx) =>
+      asApiErrors(async () => {
+        const { method: m, args } = parseCall(method, rawArgs)
+        const kind = contract[m].kind
+        if (kind === 'download') throw new ApiError('invalid_argument', `${m} is a download: fetch it, do not call it`)
+        if (kind === 'job') return { jobId: (await startJob(m, args, ctx)).jobId }
+        return invoke(m, args, ctx)
+      }),
+    runJob: (method, rawArgs, ctx, onProgress) =>
+      asApiErrors(async () => {
+        const { method: m, args } = parseCall(method, rawArgs)
+        if (contract[m].kind !== 'job') throw new ApiError('invalid_argument', `${m} is not a job`)
+        const started = await startJob(m, args, ctx)
+        const off = onProgress ? events.on('job.progress', (p) => p.jobId === started.jobId && onProgress(p)) : () => {}
+        try {
+          return await started.finished
+        } finally {
+          off()
+        }
+      }),
+    download: (method, rawArgs, ctx) =>
+      asApiErrors(async () => {
+        const { method: m, args } = parseCall(method, rawArgs)
+        if (contract[m].kind !== 'download') throw new ApiError('invalid_argument', `${m} is not a download`)
+        return (await invoke(m, args, ctx)) as DownloadPlan
+      }),
     async close() {
       await jobs.stopAll()
       db.close()
     },
+  }
+}
+
+/** Every error leaving the services is an ApiError: a code for programs, a message for people. */
+async function asApiErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    throw ApiError.from(error)
   }
 }
 

@@ -7,6 +7,7 @@ import { deleteDataset, findDatasetByName, getDataset, listDatasets, renameDatas
 import { getPair, listPairs, toNormalizedRow, updatePair } from '../store/pairs'
 import type { EventBus } from './events'
 import { exportJsonl } from './export-dataset'
+import { namingFile } from './file-errors'
 import type { FileRegistry } from './files'
 import type { Implementation } from './implementation'
 import type { JobManager } from './jobs'
@@ -34,7 +35,7 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
     'datasets.get': ({ datasetId }) => dataset(datasetId),
     'datasets.preview': async ({ fileId, format, mapping, limit }) => {
       const file = files.resolve(fileId)
-      const preview = await previewDataset(file.path, { format, mapping, limit })
+      const preview = await namingFile(file.path, file.name, () => previewDataset(file.path, { format, mapping, limit }))
       return { file: { fileId, name: file.name, size: file.size }, ...preview.info, rows: preview.rows }
     },
     'datasets.import': ({ fileId, name, format, mapping, skipBad, dedupe, append }) => {

@@ -1,0 +1,139 @@
+// The figa command as a shell user runs it: real processes, exit codes, messages.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { openDb } from '../../src-main/store/db'
+import { spaRecords, tempDir, toJsonl } from '../helpers/temp'
+
+const root = join(import.meta.dirname, '..', '..')
+const t = tempDir('figa-cli-')
+afterAll(() => t.cleanup())
+
+function figa(args: string[], dataDir = join(t.dir, 'data')) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, ...args], { encoding: 'utf8', timeout: 60_000 })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+describe('figa CLI', () => {
+  it('prints help and refuses unknown commands and options with exit code 2', () => {
+    const help = figa(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/import.*datasets.*export.*serve/s)
+    expect(figa(['frobnicate']).code).toBe(2)
+    const bad = figa(['import', 'x.jsonl', '--format', 'xml'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/xml/)
+  })
+
+  it('imports, lists and exports a dataset that re-imports identically', () => {
+    const src = join(t.dir, 'pairs.jsonl')
+    writeFileSync(src, toJsonl(spaRecords(25)))
+    const imp = figa(['import', src, '--dataset', 'cli-set'])
+    expect(imp.stderr).toBe('')
+    expect(imp.code).toBe(0)
+    expect(imp.stdout).toMatch(/imported 25 rows \(25 pairs, 0 SFT\) into "cli-set"/)
+
+    const list = figa(['datasets', '--json'])
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'cli-set', pairCount: 25 })])
+    expect(figa(['datasets']).stdout).toMatch(/cli-set\s+25/)
+
+    const out = join(t.dir, 'out.jsonl')
+    expect(figa(['export', 'cli-set', '--out', out]).code).toBe(0)
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(src, 'utf8'))
+    expect(figa(['import', out, '--dataset', 'again']).code).toBe(0)
+    expect(figa(['export', 'again', '--out', '-']).stdout).toBe(readFileSync(src, 'utf8'))
+  })
+
+  it('refuses a dataset name that exists, and a missing file, with exit code 1', () => {
+    const src = join(t.dir, 'pairs.jsonl')
+    const dup = figa(['import', src, '--dataset', 'cli-set'])
+    expect(dup.code).toBe(1)
+    expect(dup.stderr).toMatch(/exists already/)
+    const missing = figa(['import', join(t.dir, 'nope.jsonl')])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/nope\.jsonl/)
+  })
+
+  it('lists bad rows with line numbers, imports nothing, and with --skip-bad imports the rest and saves the report', () => {
+    const src = join(t.dir, 'bad.jsonl')
+    const rows = spaRecords(5)
+    writeFileSync(src, toJsonl(rows.slice(0, 2)) + 'not json\n' + toJsonl(rows.slice(2)))
+    const strict = figa(['import', src])
+    expect(strict.code).toBe(1)
+    expect(strict.stderr).toMatch(/line 3/)
+    expect(strict.stderr).toMatch(/nothing imported/)
+    expect(JSON.parse(figa(['datasets', '--json']).stdout).some((d: { name: string }) => d.name === 'bad')).toBe(false)
+
+    const report = join(t.dir, 'report.json')
+    const lenient = figa(['import', src, '--skip-bad', '--report', report])
+    expect(lenient.code).toBe(0)
+    expect(lenient.stdout).toMatch(/imported 5 rows/)
+    expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ badCount: 1, imported: 5, bad: [expect.objectContaining({ location: 'line 3' })] })
+  })
+
+  it('reports duplicates and drops them with --dedupe', () => {
+    const src = join(t.dir, 'dups.jsonl')
+    const rows = spaRecords(4)
+    writeFileSync(src, toJsonl([...rows, rows[1], rows[1]]))
+    const kept = figa(['import', src, '--dataset', 'dups-kept'])
+    expect(kept.stdout).toMatch(/imported 6 rows/)
+    expect(kept.stderr).toMatch(/2 duplicate rows.*\n\s+line 5 repeats line 2/)
+    const dropped = figa(['import', src, '--dataset', 'dups-dropped', '--dedupe', '--json'])
+    expect(JSON.parse(dropped.stdout)).toMatchObject({ imported: 4, duplicateCount: 2, duplicatesSkipped: 2 })
+  })
+
+  it('lists the contract and calls any method', () => {
+    expect(figa(['methods']).stdout).toMatch(/datasets\.import\s+job/)
+    const info = figa(['call', 'app.info'])
+    expect(JSON.parse(info.stdout)).toMatchObject({ name: 'FIGA Studio', host: 'cli' })
+    const bad = figa(['call', 'pairs.list', '{"datasetId":"x"}'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/datasetId/)
+  })
+
+  it('loses nothing when an import is killed: the database stays intact and holds no partial dataset', async () => {
+    const dataDir = join(t.dir, 'kill-data')
+    const src = join(t.dir, 'big.jsonl')
+    writeFileSync(src, toJsonl(spaRecords(150_000, 600)))
+    expect(figa(['import', join(t.dir, 'pairs.jsonl'), '--dataset', 'before'], dataDir).code).toBe(0)
+
+    const child = spawn(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'import', src, '--dataset', 'killed'], { stdio: 'ignore' })
+    // Kill it once the import has begun writing (the WAL grows).
+    await expect.poll(() => existsSync(join(dataDir, 'figa.db-wal')) && readFileSync(join(dataDir, 'figa.db-wal')).length > 4_000_000, { timeout: 30_000, interval: 50 }).toBe(true)
+    child.kill('SIGKILL')
+    await new Promise((r) => child.on('exit', r))
+
+    const db = openDb(dataDir)
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+      expect(db.prepare('SELECT name FROM datasets ORDER BY name').pluck().all()).toEqual(['before'])
+      expect(db.prepare('SELECT count(*) FROM pairs').pluck().get()).toBe(25)
+    } finally {
+      db.close()
+    }
+  })
+
+  it('serves the app on 127.0.0.1 with a token and seeds the demo into an empty store', async () => {
+    const dataDir = join(t.dir, 'serve-data')
+    const child = spawn(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (out += d))
+      await expect.poll(() => /Open (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{64})/.test(out), { timeout: 30_000 }).toBe(true)
+      const openUrl = /Open (\S+)/.exec(out)![1]
+      const url = new URL(openUrl)
+      expect((await fetch(`${url.origin}/`)).status).toBe(401)
+      const res = await fetch(`${url.origin}/api/call/datasets.list`, { method: 'POST', headers: { 'X-Figa-Token': url.searchParams.get('token')! }, body: '{}' })
+      const { result } = (await res.json()) as { result: Array<{ name: string; pairCount: number }> }
+      expect(result).toEqual([expect.objectContaining({ name: 'demo' })])
+      expect(result[0].pairCount).toBeGreaterThan(20)
+    } finally {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await new Promise((r) => child.on('exit', r))
+      }
+    }
+  })
+})
