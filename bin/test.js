@@ -12,6 +12,7 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', e
 
 const steps = [
   ['type-check', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+  ['svelte-check', bin('svelte-check'), ['--tsconfig', './tsconfig.json', '--threshold', 'error', '--output', 'human']],
   ['build', bin('electron-vite'), ['build']],
 ]
 for (const [name, cmd, args] of steps) {

@@ -3,8 +3,8 @@ import { parentPort } from 'node:worker_threads'
 import { ApiError } from '../api/errors'
 import { tasks, type FromWorker, type TaskName, type ToWorker } from './tasks'
 
+if (!parentPort) throw new Error('worker-main must run in a worker thread')
 const port = parentPort
-if (!port) throw new Error('worker-main must run in a worker thread')
 
 const controller = new AbortController()
 const post = (message: FromWorker) => port.postMessage(message)
