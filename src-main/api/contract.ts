@@ -10,7 +10,8 @@
 // against this object, so a missing implementation does not compile).
 import { z } from 'zod'
 import type {
-  AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow,
+  AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow, PairSignalSummary,
+  PairSignalView, Selection, SignalStats, TokenizerInfo,
 } from './types'
 
 type Kind = 'call' | 'job' | 'download'
@@ -51,6 +52,20 @@ const mapping = z
   .partialRecord(canonicalField, z.string().min(1).max(200))
   .describe('canonical field → source column')
 const text = z.string().max(1_000_000, 'text is longer than 1,000,000 characters')
+const tokenizer = z.string().min(1).max(4096).describe("a key from tokenizers.list ('builtin:NAME' or 'dir:/path')")
+const weight = z.number().finite().min(-100).max(100)
+const ratio = z.number().min(0).max(1)
+export const reviewFilters = z
+  .object({
+    minEditRatio: ratio.default(0),
+    maxEditRatio: ratio.default(1),
+    dropNoop: z.boolean().default(true),
+    dropFullRewrite: z.boolean().default(false),
+    fullRewriteAt: ratio.default(0.9),
+    minChanged: z.number().int().min(0).default(0),
+    dropExcluded: z.boolean().default(true),
+  })
+  .strict()
 
 export const contract = {
   'app.info': call<AppInfo>()('Version, data folder and host of this app', z.object({}).strict()),
@@ -102,6 +117,45 @@ export const contract = {
       .strict()
       .refine((a) => a.instruction !== undefined || a.input !== undefined || a.original !== undefined || a.revised !== undefined, 'nothing to update: give instruction, input, original or revised'),
   ),
+
+  'tokenizers.list': call<TokenizerInfo[]>()('Tokenizers the Review screen can use: built-in ones and those of added models', z.object({}).strict()),
+  'signals.compute': job<{ total: number; computed: number; cached: number }>()(
+    'Tokenize and align every pair of a dataset with a tokenizer (cached per pair content and tokenizer)',
+    z.object({ datasetId: rowId, tokenizer }).strict(),
+  ),
+  'signals.stats': call<SignalStats>()(
+    'Dataset statistics of the fine-grained signal: counts per class, edit-ratio histogram, what the filters keep',
+    z.object({ datasetId: rowId, tokenizer, filters: reviewFilters.default(reviewFilters.parse({})) }).strict(),
+  ),
+  'signals.pairs': call<{ total: number; offset: number; rows: PairSignalSummary[] }>()(
+    'A page of pairs with their edit ratio and counts, sorted and filtered',
+    z
+      .object({
+        datasetId: rowId,
+        tokenizer,
+        filters: reviewFilters.default(reviewFilters.parse({})),
+        show: z.enum(['all', 'kept', 'dropped']).default('all'),
+        sort: z.enum(['position', 'editRatio', '-editRatio', '-changed']).default('position'),
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(200),
+      })
+      .strict(),
+  ),
+  'signals.pair': call<PairSignalView>()('One pair in tokens, aligned and classified', z.object({ pairId: rowId, tokenizer }).strict()),
+  'signals.preview': call<PairSignalView>()(
+    'Align two texts as a pair would be (live diff while editing a revision)',
+    z.object({ tokenizer, original: text, revised: text }).strict(),
+  ),
+  'review.exclude': call<{ pairId: number; excluded: boolean }>()(
+    'Exclude a pair from training selections by hand, or include it again (the dataset is not changed)',
+    z.object({ pairId: rowId, excluded: z.boolean() }).strict(),
+  ),
+  'selections.save': call<Selection>()(
+    'Save the pairs the filters keep as a named selection that training can use',
+    z.object({ datasetId: rowId, name: datasetName, tokenizer, filters: reviewFilters }).strict(),
+  ),
+  'selections.list': call<Selection[]>()('Saved selections of a dataset', z.object({ datasetId: rowId }).strict()),
+  'selections.delete': call<{ deleted: boolean }>()('Delete a saved selection', z.object({ selectionId: rowId }).strict()),
 
   'jobs.list': call<JobInfo[]>()('Running and recent jobs', z.object({}).strict()),
   'jobs.cancel': call<{ cancelled: boolean }>()('Cancel a running job (an import rolls back)', z.object({ jobId: z.string().min(1).max(64) }).strict()),

@@ -125,5 +125,117 @@ export interface EventMap {
   'job.progress': JobProgress
   'job.finished': JobFinished
   'datasets.changed': { datasetId: number | null }
+  'signals.changed': { datasetId: number }
 }
 export type EventName = keyof EventMap
+
+// ── Fine-grained signals (Review) ────────────────────────────────────────────────────────
+
+export type TokenClass = 'same' | 'added' | 'substituted' | 'deleted'
+
+/** FIGA's token weights: a(ŷ_t) = α added/substituted, γ otherwise (EOS: α); b(y_t) = β deleted/substituted, else 0. */
+export interface FigaParams {
+  alpha: number
+  beta: number
+  gamma: number
+}
+
+export interface TokenizerInfo {
+  /** Stable id: 'builtin:NAME' or 'dir:/abs/path'. */
+  key: string
+  label: string
+  vocabSize: number
+  eosToken: string | null
+}
+
+/** Per-pair token counts from the alignment of y (original) to ŷ (revised). */
+export interface SignalCounts {
+  /** ŷ tokens inserted by the revision. */
+  added: number
+  /** y tokens the revision deleted. */
+  deleted: number
+  /** Replace operations: one y token and one ŷ token each. */
+  substituted: number
+  /** Tokens aligned unchanged. */
+  same: number
+  originalTokens: number
+  revisedTokens: number
+}
+
+export interface ReviewFilters {
+  minEditRatio: number
+  maxEditRatio: number
+  dropNoop: boolean
+  /** A pair whose edit ratio is at least `fullRewriteAt` is a full rewrite. */
+  dropFullRewrite: boolean
+  fullRewriteAt: number
+  /** Minimum number of changed tokens (added + deleted + substituted). */
+  minChanged: number
+  /** Leave out pairs excluded by hand. */
+  dropExcluded: boolean
+}
+
+export interface PairSignalSummary {
+  pairId: number
+  position: number
+  instruction: string
+  distance: number
+  editRatio: number
+  counts: SignalCounts
+  excluded: boolean
+  /** Whether the pair passes the filters (the selection would keep it). */
+  kept: boolean
+}
+
+export interface SignalStats {
+  datasetId: number
+  tokenizer: string
+  /** Pairs in the dataset (SFT rows have no signal and are not counted). */
+  pairs: number
+  /** Pairs whose signals are computed for this tokenizer (the rest need signals.compute). */
+  computed: number
+  noop: number
+  fullRewrites: number
+  excluded: number
+  kept: number
+  totals: SignalCounts
+  /** Totals over the kept pairs only: what training would see. */
+  keptTotals: SignalCounts
+  /** Edit-ratio histogram over computed pairs: `counts[i]` pairs in [edges[i], edges[i+1]). */
+  histogram: { edges: number[]; counts: number[] }
+}
+
+export interface TokenView {
+  id: number
+  text: string
+  cls: TokenClass
+  /** True for the EOS appended to ŷ (weight α). */
+  eos?: boolean
+}
+
+/** One row of the side-by-side alignment: indices into original/revised tokens, or null. */
+export interface AlignedRow {
+  op: 'same' | 'replace' | 'insert' | 'delete'
+  o: number | null
+  r: number | null
+}
+
+export interface PairSignalView {
+  tokenizer: string
+  original: TokenView[]
+  revised: TokenView[]
+  alignment: AlignedRow[]
+  distance: number
+  editRatio: number
+  counts: SignalCounts
+}
+
+export interface Selection {
+  id: number
+  datasetId: number
+  name: string
+  tokenizer: string
+  filters: ReviewFilters
+  pairCount: number
+  createdAt: string
+}

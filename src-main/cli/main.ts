@@ -1,15 +1,18 @@
 // The `figa` command line: the same services as the app, driven from the contract.
-import { createWriteStream, writeFileSync } from 'node:fs'
-import { basename, extname } from 'node:path'
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs'
+import { basename, extname, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { contract, methodNames } from '../api/contract'
 import { ApiError } from '../api/errors'
-import type { DatasetSummary, FileRef, ImportReport, PairPage } from '../api/types'
+import type { DatasetSummary, FileRef, ImportReport, PairPage, PairSignalView, SignalStats } from '../api/types'
 import { startHost } from '../host/server'
 import { createServices, type Services } from '../services'
 import { resolveDataDir } from '../services/data-dir'
 import { progressBar, table } from './output'
+import { formatPairDiff, formatStats } from './signals-view'
+import { DEFAULT_FIGA, weightedTokens } from '../signals/weighted-counts'
+import { tokenizerKeyForDir } from '../services/tokenizers'
 
 const ctx = { host: 'cli' as const }
 
@@ -131,6 +134,41 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
     })
 
   program
+    .command('signals')
+    .description('compute the fine-grained signal of a dataset with a tokenizer and print its statistics (or one pair as a diff)')
+    .argument('<dataset>', 'dataset name or id')
+    .requiredOption('--tokenizer <dir|name>', 'a model folder with tokenizer.json, or a built-in tokenizer name (byte, …)')
+    .option('--alpha <x>', 'weight of added/substituted ŷ tokens', parseNumber, DEFAULT_FIGA.alpha)
+    .option('--beta <x>', 'weight of deleted/substituted y tokens', parseNumber, DEFAULT_FIGA.beta)
+    .option('--gamma <x>', 'weight of unchanged ŷ tokens', parseNumber, DEFAULT_FIGA.gamma)
+    .option('--show <n>', 'print pair N (its row number) as a coloured diff instead', parseCount)
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { tokenizer: string; alpha: number; beta: number; gamma: number; show?: number; json?: boolean }) => {
+      const services = await open({ dataDir: dataDir() })
+      const dataset = await findDataset(services, name)
+      const tokenizer = tokenizerKey(o.tokenizer)
+      const params = { alpha: o.alpha, beta: o.beta, gamma: o.gamma }
+      if (o.show !== undefined) {
+        const page = (await services.call('pairs.list', { datasetId: dataset.id, offset: o.show - 1, limit: 1 }, ctx)) as PairPage
+        const pair = page.rows[0]
+        if (!pair || o.show < 1) throw new ApiError('not_found', `${dataset.name} has no row ${o.show} (it has ${page.total})`)
+        const view = (await services.call('signals.pair', { pairId: pair.id, tokenizer }, ctx)) as PairSignalView
+        if (o.json) return void process.stdout.write(JSON.stringify(view, null, 2) + '\n')
+        process.stdout.write(`row ${o.show}: ${pair.instruction.replace(/\s+/g, ' ').slice(0, 100)}\n\n${formatPairDiff(view, useColor())}\n`)
+        return
+      }
+      const bar = progressBar('aligning')
+      try {
+        await services.runJob('signals.compute', { datasetId: dataset.id, tokenizer }, ctx, (p) => bar.update(p))
+      } finally {
+        bar.stop()
+      }
+      const stats = (await services.call('signals.stats', { datasetId: dataset.id, tokenizer }, ctx)) as SignalStats
+      if (o.json) return void process.stdout.write(JSON.stringify({ ...stats, weightedTokens: weightedTokens(stats.keptTotals, stats.kept, params) }, null, 2) + '\n')
+      process.stdout.write(formatStats(stats, params) + '\n')
+    })
+
+  program
     .command('serve')
     .description('serve the app on http://127.0.0.1 with a per-session token (headless or remote use: tunnel the port over ssh)')
     .option('--port <n>', 'port (default: a free one)', parsePort, 0)
@@ -221,6 +259,23 @@ function collectMapping(value: string, previous: Record<string, string>): Record
   const eq = value.indexOf('=')
   if (eq <= 0 || eq === value.length - 1) throw new InvalidArgumentError(`expected field=column, got "${value}"`)
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
+}
+
+function parseNumber(value: string): number {
+  const n = Number(value)
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`)
+  return n
+}
+
+/** A model folder (any path) or a built-in tokenizer name. */
+function tokenizerKey(value: string): string {
+  if (/^[\w-]+$/.test(value) && !existsSync(value)) return `builtin:${value}`
+  return tokenizerKeyForDir(resolve(value))
+}
+
+function useColor(): boolean {
+  if (process.env.NO_COLOR) return false
+  return !!process.stdout.isTTY || !!process.env.FORCE_COLOR
 }
 
 function parseCount(value: string): number {

@@ -12,6 +12,8 @@ export interface JobPlan<T extends TaskName = TaskName> {
   label: string
   task: T
   args: TaskArgs<T>
+  /** Runs in the main thread when the job succeeds (e.g. to tell the UI what changed). */
+  onDone?: (result: unknown) => void
 }
 
 export interface DownloadPlan {

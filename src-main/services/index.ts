@@ -52,8 +52,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const startJob = async (method: MethodName, args: unknown, ctx: CallContext) => {
     const plan = (await invoke(method, args, ctx)) as JobPlan
     const started = jobs.start(method, plan.label, plan.task, plan.args)
-    // Datasets change when an import lands.
-    started.finished.then(() => events.emit('datasets.changed', { datasetId: null }), () => {})
+    started.finished.then((result) => plan.onDone?.(result), () => {})
     return started
   }
 

@@ -10,6 +10,10 @@ import { exportJsonl } from './export-dataset'
 import { namingFile } from './file-errors'
 import type { FileRegistry } from './files'
 import type { Implementation } from './implementation'
+import { pairView } from '../signals/pair-view'
+import { deleteSelection, getSelection, listSelections, saveSelection, setExcluded, signalPairs, signalStats } from '../store/signals'
+import type { SignalsTaskArgs } from './signals-task'
+import { listTokenizers, resolveTokenizer } from './tokenizers'
 import type { JobManager } from './jobs'
 
 export interface ServiceDeps {
@@ -44,7 +48,7 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
       if (existing && !append) throw new ApiError('conflict', `a dataset named "${existing.name}" exists already: choose another name or append to it`)
       if (!existing && append) throw new ApiError('not_found', `no dataset named "${name}" to append to`)
       const args: ImportTaskArgs = { dataDir, path: file.path, fileName: file.name, name, format, mapping, skipBad, dedupe, append }
-      return { label: `Import ${file.name} → ${name}`, task: 'import', args }
+      return { label: `Import ${file.name} → ${name}`, task: 'import', args, onDone: () => events.emit('datasets.changed', { datasetId: null }) }
     },
     'datasets.rename': ({ datasetId, name }) => {
       dataset(datasetId)
@@ -86,6 +90,56 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
       events.emit('datasets.changed', { datasetId: pair.datasetId })
       return getPair(db, pairId)!
     },
+
+    'tokenizers.list': () => listTokenizers(),
+    'signals.compute': async ({ datasetId, tokenizer }) => {
+      const d = dataset(datasetId)
+      const t = await resolveTokenizer(tokenizer)
+      const args: SignalsTaskArgs = { dataDir, datasetId, tokenizer: t.key }
+      return { label: `Signals of ${d.name} (${t.adapter.name})`, task: 'signals', args, onDone: () => events.emit('signals.changed', { datasetId }) }
+    },
+    'signals.stats': async ({ datasetId, tokenizer, filters }) => {
+      dataset(datasetId)
+      const t = await resolveTokenizer(tokenizer)
+      return signalStats(db, datasetId, t.key, t.fingerprint, filters)
+    },
+    'signals.pairs': async ({ datasetId, tokenizer, ...q }) => {
+      dataset(datasetId)
+      const t = await resolveTokenizer(tokenizer)
+      return signalPairs(db, { datasetId, fingerprint: t.fingerprint, ...q })
+    },
+    'signals.pair': async ({ pairId, tokenizer }) => {
+      const pair = getPair(db, pairId)
+      if (!pair) throw new ApiError('not_found', `no pair with id ${pairId}`)
+      if (pair.original === null) throw new ApiError('invalid_argument', `row ${pair.position + 1} is SFT data: it has no original response to align`)
+      const t = await resolveTokenizer(tokenizer)
+      return pairView(t.adapter, t.key, pair.original, pair.revised)
+    },
+    'signals.preview': async ({ tokenizer, original, revised }) => {
+      const t = await resolveTokenizer(tokenizer)
+      return pairView(t.adapter, t.key, original, revised)
+    },
+    'review.exclude': ({ pairId, excluded }) => {
+      const pair = getPair(db, pairId)
+      if (!pair) throw new ApiError('not_found', `no pair with id ${pairId}`)
+      setExcluded(db, pairId, excluded)
+      events.emit('signals.changed', { datasetId: pair.datasetId })
+      return { pairId, excluded }
+    },
+    'selections.save': async ({ datasetId, name, tokenizer, filters }) => {
+      dataset(datasetId)
+      const t = await resolveTokenizer(tokenizer)
+      if (listSelections(db, datasetId).some((s) => s.name.toLowerCase() === name.toLowerCase())) {
+        throw new ApiError('conflict', `this dataset has a selection named "${name}" already`)
+      }
+      const id = saveSelection(db, { datasetId, name, tokenizer: t.key, fingerprint: t.fingerprint, filters })
+      return getSelection(db, id)!
+    },
+    'selections.list': ({ datasetId }) => {
+      dataset(datasetId)
+      return listSelections(db, datasetId)
+    },
+    'selections.delete': ({ selectionId }) => ({ deleted: deleteSelection(db, selectionId) }),
 
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),

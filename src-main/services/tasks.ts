@@ -1,6 +1,7 @@
 // Long work that runs inside a worker thread. Each task gets plain-data arguments and a
 // context to report progress and observe cancellation; it returns plain data.
 import { runImport, type ImportTaskArgs } from './import-task'
+import { runSignals, type SignalsTaskArgs } from './signals-task'
 
 export interface TaskContext {
   signal: AbortSignal
@@ -9,6 +10,7 @@ export interface TaskContext {
 
 export const tasks = {
   import: (args: ImportTaskArgs, ctx: TaskContext) => runImport(args, ctx),
+  signals: (args: SignalsTaskArgs, ctx: TaskContext) => runSignals(args, ctx),
 }
 
 export type TaskName = keyof typeof tasks

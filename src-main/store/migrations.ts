@@ -46,4 +46,48 @@ export const migrations: Migration[] = [
       CREATE INDEX pairs_by_hash ON pairs(dataset_id, content_hash);
     `,
   },
+  {
+    version: 2,
+    name: 'fine-grained signals, exclusions and selections',
+    sql: `
+      -- Per-pair alignment statistics, keyed by the pair's content and the tokenizer's
+      -- fingerprint: an edited pair gets a new content hash, so its old entry no longer applies.
+      CREATE TABLE pair_signals (
+        tokenizer       TEXT NOT NULL,
+        content_hash    TEXT NOT NULL,
+        original_tokens INTEGER NOT NULL,
+        revised_tokens  INTEGER NOT NULL,
+        added           INTEGER NOT NULL,
+        deleted         INTEGER NOT NULL,
+        substituted     INTEGER NOT NULL,
+        same            INTEGER NOT NULL,
+        distance        INTEGER NOT NULL,
+        edit_ratio      REAL NOT NULL,
+        PRIMARY KEY (tokenizer, content_hash)
+      ) WITHOUT ROWID;
+      CREATE INDEX pairs_by_content ON pairs(content_hash);
+      -- Pairs left out of training by hand; the pair itself is unchanged.
+      CREATE TABLE pair_exclusions (
+        pair_id     INTEGER PRIMARY KEY REFERENCES pairs(id) ON DELETE CASCADE,
+        excluded_at TEXT NOT NULL
+      );
+      -- A named, frozen list of pairs (what the filters kept when it was saved).
+      CREATE TABLE selections (
+        id         INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        name       TEXT NOT NULL COLLATE NOCASE,
+        tokenizer  TEXT NOT NULL,
+        filters    TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (dataset_id, name)
+      );
+      CREATE TABLE selection_pairs (
+        selection_id INTEGER NOT NULL REFERENCES selections(id) ON DELETE CASCADE,
+        pair_id      INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+        PRIMARY KEY (selection_id, pair_id)
+      ) WITHOUT ROWID;
+      -- Deleting a pair checks its selection memberships: index them by pair.
+      CREATE INDEX selection_pairs_by_pair ON selection_pairs(pair_id);
+    `,
+  },
 ]

@@ -137,3 +137,29 @@ describe('figa CLI', () => {
     }
   })
 })
+
+describe('figa signals', () => {
+  it('prints dataset statistics and one pair as a diff', () => {
+    const dataDir = join(t.dir, 'signals-data')
+    const src = join(t.dir, 'signals.jsonl')
+    writeFileSync(src, toJsonl([
+      { instruction: 'Pet?', input: '', original_output: 'The cat sat.', revised_output: 'The dog sat.' },
+      { instruction: 'Same?', input: '', original_output: 'same', revised_output: 'same' },
+    ]))
+    expect(figa(['import', src, '--dataset', 's'], dataDir).code).toBe(0)
+    const stats = figa(['signals', 's', '--tokenizer', 'byte', '--beta', '0'], dataDir)
+    expect(stats.stderr).toBe('')
+    expect(stats.code).toBe(0)
+    expect(stats.stdout).toMatch(/2 pairs · signals computed for 2/)
+    expect(stats.stdout).toMatch(/no-op pairs 1/)
+    // One kept pair: 3 substituted ŷ tokens + its EOS; β = 0 penalises nothing.
+    expect(stats.stdout).toMatch(/weighted tokens over the kept pairs \(α=1, β=0, γ=0\): 4 = 4 rewarded in ŷ \+ 0 penalised in y/)
+    const json = JSON.parse(figa(['signals', 's', '--tokenizer', 'byte', '--json'], dataDir).stdout)
+    expect(json.weightedTokens).toEqual({ revised: 4, original: 3, total: 7 })
+
+    const diff = figa(['signals', 's', '--tokenizer', 'byte', '--show', '1'], dataDir)
+    expect(diff.stdout).toContain('The [-c-]{+d+}[-a-]{+o+}[-t-]{+g+} sat.')
+    expect(figa(['signals', 's', '--tokenizer', 'byte', '--show', '9'], dataDir).stderr).toMatch(/no row 9/)
+    expect(figa(['signals', 's', '--tokenizer', '/nonexistent/model'], dataDir).stderr).toMatch(/nonexistent/)
+  })
+})
