@@ -11,7 +11,7 @@
 import { z } from 'zod'
 import type {
   AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow, PairSignalSummary,
-  PairSignalView, Selection, SignalStats, TokenizerInfo,
+  PairSignalView, Selection, SignalStats, TokenizerInfo, EngineInfo, ModelSummary, ModelInspection, GenerationResult,
 } from './types'
 
 type Kind = 'call' | 'job' | 'download'
@@ -52,6 +52,12 @@ const mapping = z
   .partialRecord(canonicalField, z.string().min(1).max(200))
   .describe('canonical field → source column')
 const text = z.string().max(1_000_000, 'text is longer than 1,000,000 characters')
+const folderPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'path must be absolute')
+  .refine((p) => !p.includes('\u0000'), 'path contains a NUL character')
 const tokenizer = z.string().min(1).max(4096).describe("a key from tokenizers.list ('builtin:NAME' or 'dir:/path')")
 const weight = z.number().finite().min(-100).max(100)
 const ratio = z.number().min(0).max(1)
@@ -156,6 +162,41 @@ export const contract = {
   ),
   'selections.list': call<Selection[]>()('Saved selections of a dataset', z.object({ datasetId: rowId }).strict()),
   'selections.delete': call<{ deleted: boolean }>()('Delete a saved selection', z.object({ selectionId: rowId }).strict()),
+
+  'engine.info': call<EngineInfo>()('The TF.js backend models run on, and the preference that chose it', z.object({}).strict()),
+  'engine.setBackend': call<EngineInfo>()(
+    'Choose the backend: auto (tfjs-node-gpu, tfjs-node, WASM, then CPU), or one of them',
+    z.object({ preference: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']) }).strict(),
+  ),
+  'models.list': call<ModelSummary[]>()('Models added to the app', z.object({}).strict()),
+  'models.inspect': call<ModelInspection>()(
+    'Check a Hugging Face model folder (config.json, safetensors, tokenizer) without adding it',
+    z.object({ path: folderPath }).strict(),
+  ),
+  'models.add': call<ModelSummary>()(
+    'Add a Hugging Face model folder (GPT-2 or Llama family; safetensors, single or sharded)',
+    z.object({ path: folderPath, name: datasetName.optional() }).strict(),
+  ),
+  'models.remove': call<{ removed: boolean }>()('Forget a model (its folder is not touched)', z.object({ modelId: rowId }).strict()),
+  'generate.start': job<GenerationResult>()(
+    'Generate a response with a model, streaming tokens as generate.token events',
+    z
+      .object({
+        modelId: rowId,
+        prompt: text.min(1, 'the prompt is empty'),
+        input: text.default(''),
+        system: text.optional(),
+        template: z.enum(['alpaca', 'chat', 'raw']).default('alpaca'),
+        maxNewTokens: z.number().int().min(1).max(4096).default(128),
+        temperature: z.number().min(0).max(5).default(0.7),
+        topK: z.number().int().min(0).max(100_000).default(0),
+        topP: z.number().gt(0).max(1).default(0.95),
+        repetitionPenalty: z.number().min(1).max(5).default(1),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+        stop: z.array(z.string().min(1).max(200)).max(16).default([]),
+      })
+      .strict(),
+  ),
 
   'jobs.list': call<JobInfo[]>()('Running and recent jobs', z.object({}).strict()),
   'jobs.cancel': call<{ cancelled: boolean }>()('Cancel a running job (an import rolls back)', z.object({ jobId: z.string().min(1).max(64) }).strict()),

@@ -126,6 +126,8 @@ export interface EventMap {
   'job.finished': JobFinished
   'datasets.changed': { datasetId: number | null }
   'signals.changed': { datasetId: number }
+  'models.changed': Record<string, never>
+  'generate.token': GenerationToken
 }
 export type EventName = keyof EventMap
 
@@ -238,4 +240,76 @@ export interface Selection {
   filters: ReviewFilters
   pairCount: number
   createdAt: string
+}
+
+// ── Models and generation ────────────────────────────────────────────────────────────────
+
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu'
+
+export interface EngineInfo {
+  preference: BackendPreference
+  /** The backend a model runs on with this preference ('tensorflow' | 'wasm' | 'cpu'). */
+  backend: string
+  threads: number
+  simd: boolean
+  /** One line for display: what was chosen and why. */
+  detail: string
+}
+
+export interface ModelSummary {
+  id: number
+  name: string
+  path: string
+  architecture: string
+  modelType: string
+  paramCount: number
+  dtype: string
+  sizeBytes: number
+  hasChatTemplate: boolean
+  addedAt: string
+}
+
+/** What "Add model" found in a folder, before adding it. */
+export interface ModelInspection {
+  path: string
+  ok: boolean
+  architecture: string | null
+  modelType: string | null
+  paramCount: number | null
+  dtype: string | null
+  sizeBytes: number
+  memoryBytes: number | null
+  files: string[]
+  problems: string[]
+  warnings: string[]
+}
+
+export type PromptTemplate = 'alpaca' | 'chat' | 'raw'
+
+export interface SamplingSettings {
+  maxNewTokens: number
+  /** 0 = greedy */
+  temperature: number
+  topK: number
+  topP: number
+  repetitionPenalty: number
+  seed?: number
+  stop: string[]
+}
+
+export interface GenerationResult {
+  text: string
+  tokens: number
+  finishReason: 'eos' | 'stop' | 'length' | 'aborted'
+  promptTokens: number
+  prefillMs: number
+  tokensPerSecond: number
+  backend: string
+}
+
+export interface GenerationToken {
+  jobId: string
+  index: number
+  token: number | null
+  text: string
 }

@@ -113,7 +113,7 @@ async function seedDemo(db: Db, dataDir: string): Promise<ImportReport | null> {
   if (getMeta(db, 'demo_seeded') || listDatasets(db).length > 0) return null
   const report = await runImport(
     { dataDir, path: join(resourcesDir(), 'demo', 'demo-spa.jsonl'), name: 'demo', skipBad: false, dedupe: false, append: false },
-    { signal: new AbortController().signal, progress: () => {} },
+    { signal: new AbortController().signal, progress: () => {}, emit: () => {} },
   )
   setMeta(db, 'demo_seeded', new Date().toISOString())
   return report

@@ -33,6 +33,8 @@ export class JobManager {
       const finish = (outcome: Omit<JobFinished, 'jobId'>) => {
         if (settled) return
         settled = true
+        // A WASM thread pool keeps a worker alive after its task: end it here.
+        void worker.terminate()
         info.state = outcome.state
         this.events.emit('job.finished', { jobId, ...outcome })
         this.prune()
@@ -48,6 +50,8 @@ export class JobManager {
             lastProgressAt = t
             this.events.emit('job.progress', progress)
           }
+        } else if (message.type === 'event') {
+          this.events.emit(message.event, { jobId, ...message.payload })
         } else if (message.type === 'result') {
           finish({ state: 'done', result: message.result })
         } else {

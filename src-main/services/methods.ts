@@ -14,6 +14,11 @@ import { pairView } from '../signals/pair-view'
 import { deleteSelection, getSelection, listSelections, saveSelection, setExcluded, signalPairs, signalStats } from '../store/signals'
 import type { SignalsTaskArgs } from './signals-task'
 import { listTokenizers, resolveTokenizer } from './tokenizers'
+import type { BackendPreference, EngineInfo } from '../api/types'
+import type { BackendInfo } from '../model'
+import { deleteModel, getModel, listModels } from '../store/models'
+import type { GenerateTaskArgs } from './engine-task'
+import { addModel, backendPreference, inspectModel, requireModel, setBackendPreference } from './models'
 import type { JobManager } from './jobs'
 
 export interface ServiceDeps {
@@ -26,6 +31,18 @@ export interface ServiceDeps {
 }
 
 export function implementMethods({ db, dataDir, version, events, files, jobs }: ServiceDeps): Implementation {
+  // The backend is decided inside workers (where models run); ask one once per preference.
+  const engines = new Map<BackendPreference, Promise<EngineInfo>>()
+  const engineInfo = (preference: BackendPreference): Promise<EngineInfo> => {
+    let info = engines.get(preference)
+    if (!info) {
+      info = (jobs.start('engine.info', 'Engine check', 'engine', { preference }).finished as Promise<BackendInfo>).then((b) => ({ preference, backend: b.name, threads: b.threads, simd: b.simd, detail: b.detail }))
+      info.catch(() => engines.delete(preference))
+      engines.set(preference, info)
+    }
+    return info
+  }
+
   const dataset = (id: number) => {
     const d = getDataset(db, id)
     if (!d) throw new ApiError('not_found', `no dataset with id ${id}`)
@@ -91,7 +108,7 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
       return getPair(db, pairId)!
     },
 
-    'tokenizers.list': () => listTokenizers(),
+    'tokenizers.list': () => listTokenizers(listModels(db).map((m) => ({ label: `${m.name} (${m.architecture})`, dir: m.path }))),
     'signals.compute': async ({ datasetId, tokenizer }) => {
       const d = dataset(datasetId)
       const t = await resolveTokenizer(tokenizer)
@@ -140,6 +157,29 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
       return listSelections(db, datasetId)
     },
     'selections.delete': ({ selectionId }) => ({ deleted: deleteSelection(db, selectionId) }),
+
+    'engine.info': () => engineInfo(backendPreference(db)),
+    'engine.setBackend': ({ preference }) => {
+      setBackendPreference(db, preference)
+      return engineInfo(preference)
+    },
+    'models.list': () => listModels(db),
+    'models.inspect': ({ path }) => inspectModel(path),
+    'models.add': async ({ path, name }) => {
+      const id = await addModel(db, path, name)
+      events.emit('models.changed', {})
+      return getModel(db, id)!
+    },
+    'models.remove': ({ modelId }) => {
+      const removed = deleteModel(db, modelId)
+      if (removed) events.emit('models.changed', {})
+      return { removed }
+    },
+    'generate.start': ({ modelId, ...request }) => {
+      const model = requireModel(getModel(db, modelId), modelId)
+      const args: GenerateTaskArgs = { preference: backendPreference(db), modelDir: model.path, ...request }
+      return { label: `Generate with ${model.name}`, task: 'generate', args }
+    },
 
     'jobs.list': () => jobs.list(),
     'jobs.cancel': ({ jobId }) => ({ cancelled: jobs.cancel(jobId) }),

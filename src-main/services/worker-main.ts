@@ -20,6 +20,7 @@ async function run(name: TaskName, args: unknown): Promise<void> {
     const result = await task(args, {
       signal: controller.signal,
       progress: (done, total, unit, message) => post({ type: 'progress', done, total, unit, message }),
+      emit: (event, payload) => post({ type: 'event', event, payload }),
     })
     post({ type: 'result', result })
   } catch (error) {

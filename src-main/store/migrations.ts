@@ -90,4 +90,22 @@ export const migrations: Migration[] = [
       CREATE INDEX selection_pairs_by_pair ON selection_pairs(pair_id);
     `,
   },
+  {
+    version: 3,
+    name: 'models',
+    sql: `
+      CREATE TABLE models (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        path          TEXT NOT NULL UNIQUE,
+        architecture  TEXT NOT NULL,
+        model_type    TEXT NOT NULL,
+        param_count   INTEGER NOT NULL,
+        dtype         TEXT NOT NULL,
+        size_bytes    INTEGER NOT NULL,
+        chat_template INTEGER NOT NULL,
+        added_at      TEXT NOT NULL
+      );
+    `,
+  },
 ]

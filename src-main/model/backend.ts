@@ -1,0 +1,199 @@
+// Backend selection for the TF.js model engine.
+//
+// Order for 'auto': @tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node (both optional, loaded with a
+// dynamic import and used only when installed), then WASM (SIMD, optionally multi-threaded), then
+// the pure-JS cpu backend. All model code uses the backend-neutral API of '@tensorflow/tfjs'.
+//
+// Multi-threaded WASM in Node (DESIGN §4) needs three workarounds, done in enableWasmThreads():
+//  1. tfjs reports WASM_HAS_MULTITHREAD_SUPPORT = false in Node: set the flag to true;
+//  2. Emscripten starts its pthreads with `new Worker(url)`, and tfjs hands it a `blob:` URL that
+//     worker_threads cannot load: write the worker script to a real file and return its path from
+//     URL.createObjectURL while the backend starts; that script in turn resolves the Blob it is sent
+//     (the threaded factory) to the real wasm-out/tfjs-backend-wasm-threaded-simd.js;
+//  3. the XNNPACK pool size is min(requested, logical cores / 2): os.cpus() is stretched to twice
+//     the requested thread count during the start.
+// The pthread workers are unref'd afterwards so that they never keep a CLI process alive.
+
+import * as tf from '@tensorflow/tfjs'
+import * as wasm from '@tensorflow/tfjs-backend-wasm'
+import { createRequire } from 'node:module'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+export type BackendPref = 'auto' | 'tensorflow' | 'wasm' | 'cpu'
+
+export interface BackendInfo {
+  /** tfjs backend name: 'tensorflow' | 'wasm' | 'cpu' */
+  name: string
+  /** worker threads used by the backend's kernels (1 = single-threaded) */
+  threads: number
+  /** WASM SIMD in use (false for non-WASM backends) */
+  simd: boolean
+  /** one line for display: what was chosen and why */
+  detail: string
+}
+
+export interface BackendOptions {
+  /**
+   * WASM threads: a number, or 'auto' = half the logical cores, 1 to 4 (tfjs's own default: more
+   * threads than free cores makes every small kernel wait for a descheduled worker — decoding on a
+   * busy 2-core machine ran 10x slower with 2 threads). Default: env FIGA_WASM_THREADS or 'auto'.
+   */
+  threads?: number | 'auto'
+}
+
+const require = createRequire(import.meta.url)
+
+let current: BackendInfo | null = null
+let pending: Promise<BackendInfo> | null = null
+
+/** The backend chosen by initBackend, or null before it ran. */
+export function backendInfo(): BackendInfo | null {
+  return current
+}
+
+/**
+ * Select and initialise the TF.js backend. Idempotent: the first call decides (the WASM thread
+ * count cannot change once the module is running); later calls return the same info.
+ * `pref` defaults to env FIGA_BACKEND, then 'auto'.
+ */
+export function initBackend(pref?: BackendPref, opts: BackendOptions = {}): Promise<BackendInfo> {
+  if (current) return Promise.resolve(current)
+  if (!pending) {
+    pending = doInit(normalisePref(pref ?? (process.env.FIGA_BACKEND as BackendPref | undefined) ?? 'auto'), opts)
+      .then((info) => (current = info))
+      .finally(() => {
+        pending = null
+      })
+  }
+  return pending
+}
+
+function normalisePref(p: string): BackendPref {
+  if (p === 'auto' || p === 'tensorflow' || p === 'wasm' || p === 'cpu') return p
+  throw new Error(`Unknown backend setting "${p}": expected auto, tensorflow, wasm or cpu`)
+}
+
+function requestedThreads(opts: BackendOptions): number {
+  const env = process.env.FIGA_WASM_THREADS
+  const t = opts.threads ?? (env ? (env === 'auto' ? 'auto' : Number(env)) : 'auto')
+  if (t === 'auto') return Math.max(1, Math.min(4, Math.floor(os.cpus().length / 2)))
+  if (!Number.isInteger(t) || t < 1) throw new Error(`WASM threads must be a positive integer (got ${t})`)
+  return t
+}
+
+async function doInit(pref: BackendPref, opts: BackendOptions): Promise<BackendInfo> {
+  const notes: string[] = []
+  if (pref === 'auto' || pref === 'tensorflow') {
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        const name = pkg // a variable keeps bundlers and tsc from resolving the optional module
+        await import(/* @vite-ignore */ name)
+        if (await tf.setBackend('tensorflow')) {
+          await tf.ready()
+          return { name: 'tensorflow', threads: os.cpus().length, simd: false, detail: `libtensorflow via ${pkg}` }
+        }
+        notes.push(`${pkg} loaded but its backend did not start`)
+      } catch (e) {
+        notes.push(`${pkg} not available`)
+        void e
+      }
+    }
+    if (pref === 'tensorflow') throw new Error(`TensorFlow backend unavailable: ${notes.join('; ')}`)
+  }
+  if (pref === 'auto' || pref === 'wasm') {
+    try {
+      return await initWasm(requestedThreads(opts), notes)
+    } catch (e) {
+      if (pref === 'wasm') throw e
+      notes.push(`wasm failed: ${(e as Error).message}`)
+    }
+  }
+  await tf.setBackend('cpu')
+  await tf.ready()
+  return { name: 'cpu', threads: 1, simd: false, detail: ['pure-JS cpu backend (slow)', ...notes].join('; ') }
+}
+
+async function initWasm(threads: number, notes: string[]): Promise<BackendInfo> {
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
+  let threaded = false
+  let restore: (() => void) | null = null
+  if (threads > 1 && simd) {
+    try {
+      restore = enableWasmThreads(threads)
+      threaded = true
+    } catch (e) {
+      notes.push(`wasm threads unavailable (${(e as Error).message})`)
+    }
+  }
+  let ok: boolean
+  try {
+    ok = await tf.setBackend('wasm')
+  } finally {
+    restore?.()
+  }
+  if (!ok) throw new Error('the WASM backend did not start')
+  await tf.ready()
+  const actual = wasm.getThreadsCount()
+  if (threaded) unrefWasmWorkers()
+  const detail =
+    `WASM ${simd ? 'SIMD' : 'without SIMD'}, ${actual} thread${actual > 1 ? 's' : ''}` +
+    (threads > 1 && actual === 1 ? ' (threads were requested but not available)' : '') +
+    (notes.length ? `; ${notes.join('; ')}` : '')
+  return { name: 'wasm', threads: actual, simd, detail }
+}
+
+/** Apply the three Node workarounds; returns a function that undoes the temporary patches. */
+function enableWasmThreads(threads: number): () => void {
+  const factoryPath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')
+  const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+    wasmWorkerContents: string
+  }
+  if (typeof wasmWorkerContents !== 'string' || !fs.existsSync(factoryPath)) throw new Error('threaded WASM files not found')
+  // The worker imports the factory through URL.createObjectURL(blob): make that return the real file.
+  const script =
+    `URL.createObjectURL=function(){return ${JSON.stringify(factoryPath)}};URL.revokeObjectURL=function(){};\n` +
+    wasmWorkerContents.replace(/\n/g, '\\n')
+  const hash = createHash('sha256').update(script).digest('hex').slice(0, 16)
+  const workerPath = path.join(os.tmpdir(), `figa-tfjs-wasm-worker-${hash}.cjs`)
+  if (!fs.existsSync(workerPath) || fs.readFileSync(workerPath, 'utf8') !== script) {
+    const tmp = `${workerPath}.${process.pid}.tmp`
+    fs.writeFileSync(tmp, script)
+    fs.renameSync(tmp, workerPath)
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true)
+  wasm.setThreadsCount(threads)
+  const origCreate = URL.createObjectURL
+  const origCpus = os.cpus
+  URL.createObjectURL = (obj: Blob | MediaSource) => {
+    if (obj instanceof Blob && obj.type === 'application/javascript') return workerPath
+    return origCreate(obj as Blob)
+  }
+  os.cpus = () => {
+    const c = origCpus.call(os)
+    const out: os.CpuInfo[] = []
+    while (out.length < 2 * threads) out.push(...c)
+    return out
+  }
+  return () => {
+    URL.createObjectURL = origCreate
+    os.cpus = origCpus
+  }
+}
+
+interface EmscriptenWorker {
+  unref(): void
+}
+interface WasmModuleLike {
+  PThread?: { runningWorkers: EmscriptenWorker[]; unusedWorkers: EmscriptenWorker[] }
+}
+
+/** Let the process exit while the XNNPACK thread pool is alive (it waits on shared memory, not on the event loop). */
+function unrefWasmWorkers(): void {
+  const mod = (tf.backend() as unknown as { wasm?: WasmModuleLike }).wasm
+  const pt = mod?.PThread
+  if (!pt) return
+  for (const w of [...pt.runningWorkers, ...pt.unusedWorkers]) w.unref?.()
+}
