@@ -10,6 +10,7 @@ import { startHost } from '../host/server'
 import { createServices, type Services } from '../services'
 import { resolveDataDir } from '../services/data-dir'
 import { progressBar, table } from './output'
+import { addModelCommands } from './model-commands'
 import { formatPairDiff, formatStats } from './signals-view'
 import { DEFAULT_FIGA, weightedTokens } from '../signals/weighted-counts'
 import { tokenizerKeyForDir } from '../services/tokenizers'
@@ -167,6 +168,8 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
       if (o.json) return void process.stdout.write(JSON.stringify({ ...stats, weightedTokens: weightedTokens(stats.keptTotals, stats.kept, params) }, null, 2) + '\n')
       process.stdout.write(formatStats(stats, params) + '\n')
     })
+
+  addModelCommands(program, () => open({ dataDir: dataDir() }))
 
   program
     .command('serve')

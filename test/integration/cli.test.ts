@@ -163,3 +163,47 @@ describe('figa signals', () => {
     expect(figa(['signals', 's', '--tokenizer', '/nonexistent/model'], dataDir).stderr).toMatch(/nonexistent/)
   })
 })
+
+describe('figa models, generate, logits, engine', () => {
+  const dataDir = join(t.dir, 'model-data')
+  const demo = join(root, 'resources', 'demo-model')
+
+  it('adds a model, lists it, and explains why a folder cannot be added', () => {
+    const add = figa(['models', 'add', demo, '--name', 'demo'], dataDir)
+    expect(add.stderr).toBe('')
+    expect(add.stdout).toMatch(/added "demo": LlamaForCausalLM, 108\.9K parameters, F32/)
+    expect(figa(['models'], dataDir).stdout).toMatch(/demo\s+LlamaForCausalLM\s+108\.9K/)
+    const bad = figa(['models', 'add', join(t.dir)], dataDir)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/config\.json is missing/)
+  })
+
+  it('streams a seeded generation reproducibly, by name or folder', () => {
+    const a = figa(['generate', '--model', 'demo', 'Hello', '--seed', '5', '--max-new', '10'], dataDir)
+    expect(a.code).toBe(0)
+    expect(a.stderr).toMatch(/\[(length|eos) · \d+ tokens · prompt \d+ tokens/)
+    const b = figa(['generate', '--model', demo, 'Hello', '--seed', '5', '--max-new', '10'], join(t.dir, 'other-data'))
+    expect(b.stdout).toBe(a.stdout)
+    expect(figa(['generate', '--model', 'nope', 'Hi'], dataDir).stderr).toMatch(/neither a model folder nor the name/)
+  })
+
+  it('prints logits and greedy ids that match the parity reference', () => {
+    const dir = join(root, 'test', 'fixtures', 'parity', 'llama-tiny-gqa')
+    const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as { inputs: number[][]; logits: number[][][]; greedy: number[][] }
+    const out = figa(['logits', '--model', dir, '--ids', ref.inputs[1].join(','), '--greedy', '12'])
+    expect(out.stderr).toBe('')
+    const json = JSON.parse(out.stdout) as { logits: number[][]; greedy: number[] }
+    let maxDiff = 0
+    json.logits.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits[1][i][j])))))
+    expect(maxDiff).toBeLessThan(1e-4)
+    expect(json.greedy).toEqual(ref.greedy[1])
+    expect(figa(['logits', '--model', dir, '--ids', '5,x']).code).toBe(2)
+    expect(figa(['logits', '--model', dir, '--ids', '99999']).stderr).toMatch(/outside the vocabulary/)
+  })
+
+  it('shows and sets the backend', () => {
+    expect(figa(['engine'], dataDir).stdout).toMatch(/^backend (wasm|tensorflow|cpu) \(preference auto/)
+    expect(figa(['engine', '--set', 'cpu'], dataDir).stdout).toMatch(/^backend cpu \(preference cpu/)
+    expect(figa(['engine'], dataDir).stdout).toMatch(/preference cpu/)
+  })
+})
