@@ -57,7 +57,8 @@ type Seq = ArrayLike<number>
 const NEG = -0x40000000 // "unreachable" in the furthest-reaching table (survives +1)
 
 /**
- * Levenshtein distance with unit costs. O(max(n, m) · d) time at worst, O(d) memory.
+ * Levenshtein distance with unit costs (Landau–Vishkin, two levels kept): O(max(n, m) · d)
+ * time at worst, typically O(n + d²); O(n + m) memory.
  */
 export function editDistance(a: Seq, b: Seq): number {
   let n = a.length
@@ -123,6 +124,8 @@ export interface EditopsStrategy {
   engine: 'auto' | 'table' | 'matrix' | 'checkpoint'
   /** memory ceiling of the exact engines, bytes */
   maxTableBytes: number
+  /** filled in by the call: which engine ran and how many bytes its table needed */
+  stats?: { engine?: 'none' | 'table' | 'matrix' | 'checkpoint'; tableBytes?: number }
 }
 
 const DEFAULT_STRATEGY: EditopsStrategy = { engine: 'auto', maxTableBytes: MAX_TABLE_BYTES }
@@ -140,6 +143,10 @@ export function editopsWith(source: Seq, target: Seq, strategy: EditopsStrategy)
   n -= off
   m -= off
   const ops: EditOp[] = []
+  if (strategy.stats) {
+    strategy.stats.engine = 'none'
+    strategy.stats.tableBytes = 0
+  }
   solveMiddle(source, target, off, off, n, m, ops, strategy)
   return ops
 }
@@ -161,9 +168,20 @@ function solveMiddle(a: Seq, b: Seq, sOff: number, tOff: number, n: number, m: n
   const matrixBytes = cellBytes * (n + 1) * (m + 1)
   if (cfg.engine === 'auto' || cfg.engine === 'table') {
     // The table is worth it while it is smaller than the matrix (few edits); 64 KiB is free.
-    const limit = cfg.engine === 'table' ? Infinity : Math.min(cfg.maxTableBytes, Math.max(matrixBytes, 64 * 1024))
+    // When even the matrix is over the ceiling, give the table at most 8 MiB (d ≈ 1400)
+    // before switching to checkpoint rows, which need only O(m·√n).
+    const limit =
+      cfg.engine === 'table'
+        ? Infinity
+        : matrixBytes <= cfg.maxTableBytes
+          ? Math.max(matrixBytes, 64 * 1024)
+          : Math.min(cfg.maxTableBytes, 8 * 1024 * 1024)
     const table = furthestReaching(a, b, sOff, tOff, n, m, limit)
     if (table) {
+      if (cfg.stats) {
+        cfg.stats.engine = 'table'
+        cfg.stats.tableBytes = 4 * (table.d + 1) * (table.d + 5)
+      }
       walkTable(a, b, sOff, tOff, n, m, table.L, table.d, out)
       return
     }
@@ -171,6 +189,10 @@ function solveMiddle(a: Seq, b: Seq, sOff: number, tOff: number, n: number, m: n
   let blockRows = n
   if (cfg.engine === 'checkpoint' || (cfg.engine === 'auto' && matrixBytes > cfg.maxTableBytes)) {
     blockRows = Math.ceil(Math.sqrt(n))
+  }
+  if (cfg.stats) {
+    cfg.stats.engine = blockRows < n ? 'checkpoint' : 'matrix'
+    cfg.stats.tableBytes = cellBytes * (m + 1) * (blockRows < n ? Math.ceil(n / blockRows) + 1 + blockRows + 3 : n + 1)
   }
   walkRows(a, b, sOff, tOff, n, m, blockRows, out)
 }

@@ -107,8 +107,10 @@ export function computeSignals(originalIds: number[], revisedIds: number[]): Pai
   }
 }
 
+const PARAM_KEYS = ['alpha', 'beta', 'gamma'] as const
+
 function checkParams(p: FigaParams): void {
-  for (const key of ['alpha', 'beta', 'gamma'] as const) {
+  for (const key of PARAM_KEYS) {
     if (typeof p[key] !== 'number' || !Number.isFinite(p[key])) {
       throw new RangeError(`FIGA parameter ${key} must be a finite number (got ${String(p[key])})`)
     }
@@ -125,8 +127,9 @@ export function figaWeights(s: PairSignals, p: FigaParams, eos?: EosOptions): { 
   const oc = s.original.classes
   const revised = new Float32Array(rc.length)
   const original = new Float32Array(oc.length)
-  for (let t = 0; t < rc.length; t++) revised[t] = rc[t] === 'same' ? p.gamma : p.alpha
-  for (let t = 0; t < oc.length; t++) original[t] = oc[t] === 'same' ? 0 : p.beta
+  const { alpha, beta, gamma } = p
+  for (let t = 0; t < rc.length; t++) revised[t] = rc[t] === 'same' ? gamma : alpha
+  for (let t = 0; t < oc.length; t++) if (oc[t] !== 'same') original[t] = beta
   if (eos?.revisedEos && rc.length > 0) revised[rc.length - 1] = p.alpha
   return { revised, original }
 }
