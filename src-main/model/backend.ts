@@ -128,11 +128,22 @@ async function initWasm(threads: number, notes: string[]): Promise<BackendInfo> 
       notes.push(`wasm threads unavailable (${(e as Error).message})`)
     }
   }
-  let ok: boolean
+  let ok = false
   try {
     ok = await tf.setBackend('wasm')
+  } catch (e) {
+    if (!threaded) throw e
+    notes.push(`threaded WASM failed (${(e as Error).message})`)
   } finally {
     restore?.()
+  }
+  if (!ok && threaded) {
+    // fall back to the single-threaded SIMD build
+    threaded = false
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+    wasm.setThreadsCount(1)
+    ok = await tf.setBackend('wasm')
+    if (ok) notes.push('using 1 thread')
   }
   if (!ok) throw new Error('the WASM backend did not start')
   await tf.ready()
