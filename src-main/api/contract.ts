@@ -12,6 +12,7 @@ import { z } from 'zod'
 import type {
   AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow, PairSignalSummary,
   PairSignalView, Selection, SignalStats, TokenizerInfo, EngineInfo, ModelSummary, ModelInspection, GenerationResult,
+  RunDetail, RunMetrics, RunSummary, TrainPreset,
 } from './types'
 
 type Kind = 'call' | 'job' | 'download'
@@ -58,9 +59,26 @@ const folderPath = z
   .max(4096)
   .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'path must be absolute')
   .refine((p) => !p.includes('\u0000'), 'path contains a NUL character')
-const tokenizer = z.string().min(1).max(4096).describe("a key from tokenizers.list ('builtin:NAME' or 'dir:/path')")
 const weight = z.number().finite().min(-100).max(100)
+const tokenizer = z.string().min(1).max(4096).describe("a key from tokenizers.list ('builtin:NAME' or 'dir:/path')")
 const ratio = z.number().min(0).max(1)
+const positive = z.number().finite().positive()
+const count = z.number().int().min(1)
+const trainSettingsOverrides = z
+  .object({
+    alpha: weight, beta: weight, gamma: weight,
+    tau: z.number().min(0).max(100).nullable(),
+    tauBand: z.tuple([z.number().min(0), z.number().min(0)]).refine(([lo, hi]) => lo <= hi, 'tauBand: low must not exceed high').nullable(),
+    lr: positive.max(1), schedule: z.enum(['constant', 'cosine']), warmupSteps: z.number().int().min(0),
+    weightDecay: z.number().min(0).max(1), clipNorm: z.number().min(0), microBatch: count.max(256), accumulation: count.max(4096),
+    epochs: z.number().positive().max(1000), maxSteps: count.nullable(), seed: z.number().int().min(0).max(2 ** 31 - 1),
+    maxLength: count.min(8).max(32768), heldOut: z.number().min(0).max(0.5), evalEvery: count, checkpointEvery: count,
+    lora: z.object({ rank: count.max(1024), alpha: positive, targets: z.array(z.string().min(1).max(64)).min(1) }).strict().nullable(),
+    efficiency: z.object({ sharedPrefix: z.boolean(), sparseHead: z.boolean(), bucketing: z.boolean() }).strict(),
+  })
+  .partial()
+  .strict()
+
 export const reviewFilters = z
   .object({
     minEditRatio: ratio.default(0),
@@ -196,6 +214,44 @@ export const contract = {
         stop: z.array(z.string().min(1).max(200)).max(16).default([]),
       })
       .strict(),
+  ),
+
+  'train.presets': call<{ recommended: string; presets: TrainPreset[] }>()(
+    'Training presets fitted to a model\'s size (the recommended one is what one click uses)',
+    z.object({ modelId: rowId, method: z.enum(['figa', 'sft']).default('figa') }).strict(),
+  ),
+  'runs.start': call<RunSummary>()(
+    'Start training a model on a dataset (or a saved selection of it) in the background',
+    z
+      .object({
+        datasetId: rowId,
+        selectionId: rowId.optional(),
+        modelId: rowId,
+        method: z.enum(['figa', 'sft']).default('figa'),
+        preset: z.string().min(1).max(40).optional(),
+        settings: trainSettingsOverrides.default({}),
+        name: datasetName.optional(),
+      })
+      .strict(),
+  ),
+  'runs.list': call<RunSummary[]>()('All training runs, newest first', z.object({}).strict()),
+  'runs.get': call<RunDetail>()('One run with its settings', z.object({ runId: rowId }).strict()),
+  'runs.metrics': call<RunMetrics[]>()(
+    'The recorded metrics of one or more runs (for the dashboard and overlays)',
+    z.object({ runIds: z.array(rowId).min(1).max(12) }).strict(),
+  ),
+  'runs.cancel': call<RunSummary>()('Stop a run; it keeps its last checkpoint and can resume', z.object({ runId: rowId }).strict()),
+  'runs.resume': call<RunSummary>()(
+    'Continue a stopped or interrupted run from its last checkpoint, exactly where it stopped',
+    z.object({ runId: rowId }).strict(),
+  ),
+  'runs.delete': call<{ deleted: boolean }>()(
+    'Delete a run from the list (and, with deleteFiles, its checkpoints)',
+    z.object({ runId: rowId, deleteFiles: z.boolean().default(false) }).strict(),
+  ),
+  'runs.addModel': call<ModelSummary>()(
+    'Add the run\'s final model (or its last checkpoint) to the models, to chat with or train further',
+    z.object({ runId: rowId }).strict(),
   ),
 
   'jobs.list': call<JobInfo[]>()('Running and recent jobs', z.object({}).strict()),

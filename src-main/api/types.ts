@@ -128,6 +128,8 @@ export interface EventMap {
   'signals.changed': { datasetId: number }
   'models.changed': Record<string, never>
   'generate.token': GenerationToken
+  'run.progress': RunProgress
+  'runs.changed': Record<string, never>
 }
 export type EventName = keyof EventMap
 
@@ -185,6 +187,8 @@ export interface PairSignalSummary {
   editRatio: number
   counts: SignalCounts
   excluded: boolean
+  /** Whether its signals are computed for this tokenizer (counts are 0 until they are). */
+  computed: boolean
   /** Whether the pair passes the filters (the selection would keep it). */
   kept: boolean
 }
@@ -312,4 +316,111 @@ export interface GenerationToken {
   index: number
   token: number | null
   text: string
+}
+
+// ── Training runs ────────────────────────────────────────────────────────────────────────
+
+export type TrainMethod = 'figa' | 'sft'
+
+export interface TrainSettings {
+  method: TrainMethod
+  alpha: number
+  beta: number
+  gamma: number
+  /** Penalise a bad token only while CE(y_t) ≤ τ (null: always). */
+  tau: number | null
+  /** The earlier release's band: penalise only while lo ≤ CE(y_t) ≤ hi (null: off). */
+  tauBand: [number, number] | null
+  lr: number
+  schedule: 'constant' | 'cosine'
+  warmupSteps: number
+  weightDecay: number
+  clipNorm: number
+  microBatch: number
+  accumulation: number
+  epochs: number
+  maxSteps: number | null
+  seed: number
+  maxLength: number
+  heldOut: number
+  evalEvery: number
+  checkpointEvery: number
+  lora: null | { rank: number; alpha: number; targets: string[] }
+  efficiency: { sharedPrefix: boolean; sparseHead: boolean; bucketing: boolean }
+}
+
+export interface TrainPreset {
+  name: string
+  description: string
+  settings: TrainSettings
+}
+
+export type RunState = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted'
+
+export interface RunSummary {
+  id: number
+  name: string
+  datasetId: number | null
+  datasetName: string | null
+  selectionId: number | null
+  modelId: number | null
+  baseModel: string
+  method: TrainMethod
+  preset: string | null
+  state: RunState
+  step: number
+  totalSteps: number | null
+  lastCheckpoint: string | null
+  finalDir: string | null
+  outDir: string
+  error: string | null
+  createdAt: string
+  updatedAt: string
+  /** The model registered from this run's final checkpoint, if any. */
+  resultModelId: number | null
+}
+
+export interface RunDetail extends RunSummary {
+  settings: TrainSettings
+}
+
+export interface StepMetrics {
+  step: number
+  totalSteps: number
+  epoch: number
+  loss: number
+  lossPositive: number
+  lossNegative: number
+  lr: number
+  gradNorm: number
+  tokensPerSec: number
+  pairsPerSec: number
+  weightedShare: number
+  elapsedMs: number
+}
+
+export interface EvalMetrics {
+  step: number
+  marginPerToken: number
+  pplRevised: number
+  pplOriginal: number
+  pairs: number
+}
+
+export interface RunMetrics {
+  runId: number
+  train: StepMetrics[]
+  eval: EvalMetrics[]
+}
+
+export interface RunProgress {
+  runId: number
+  state: RunState
+  step: number
+  totalSteps: number | null
+  etaMs: number | null
+  train?: StepMetrics
+  eval?: EvalMetrics
+  checkpoint?: string
+  message?: string
 }

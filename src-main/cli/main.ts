@@ -10,6 +10,9 @@ import { startHost } from '../host/server'
 import { createServices, type Services } from '../services'
 import { resolveDataDir } from '../services/data-dir'
 import { progressBar, table } from './output'
+import { collectMapping, parseNumber, parsePort, parseWhole } from './args'
+import { findDataset, findDatasetOrNull, findRun } from './lookup'
+import { addTrainCommands, copyModel } from './train-commands'
 import { addModelCommands } from './model-commands'
 import { formatPairDiff, formatStats } from './signals-view'
 import { DEFAULT_FIGA, weightedTokens } from '../signals/weighted-counts'
@@ -108,8 +111,8 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
     .description('print a page of a dataset\'s rows')
     .argument('<dataset>', 'dataset name or id')
     .option('--search <text>', 'only rows containing this text')
-    .option('--offset <n>', 'skip this many rows', parseCount, 0)
-    .option('--limit <n>', 'rows to print', parseCount, 20)
+    .option('--offset <n>', 'skip this many rows', parseWhole, 0)
+    .option('--limit <n>', 'rows to print', parseWhole, 20)
     .option('--json', 'print JSON')
     .action(async (name: string, o: { search?: string; offset: number; limit: number; json?: boolean }) => {
       const services = await open({ dataDir: dataDir() })
@@ -123,12 +126,21 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
 
   program
     .command('export')
-    .description('export a dataset as JSONL in SPA shape (re-imports identically)')
-    .argument('<dataset>', 'dataset name or id')
-    .requiredOption('--out <file>', 'output file, or - for standard output')
+    .description('export a dataset as JSONL in SPA shape (re-imports identically), or a run\'s model as a Hugging Face folder')
+    .argument('<dataset|run>', 'a dataset name or id; or a run as run:ID or its name')
+    .requiredOption('--out <path>', 'the JSONL file (- for standard output), or the model folder to write')
     .action(async (name: string, o: { out: string }) => {
       const services = await open({ dataDir: dataDir() })
-      const dataset = await findDataset(services, name)
+      const dataset = name.startsWith('run:') ? undefined : await findDatasetOrNull(services, name)
+      if (!dataset) {
+        const run = await findRun(services, name)
+        if (!run) throw new ApiError('not_found', `no dataset or run "${name}" (figa datasets and figa runs list them)`)
+        const dir = run.finalDir ?? run.lastCheckpoint
+        if (!dir) throw new ApiError('conflict', `run ${run.id} has no checkpoint yet`)
+        if (!run.finalDir) process.stderr.write(`run ${run.id} has not finished: exporting its checkpoint at step ${run.step}\n`)
+        copyModel(dir, o.out)
+        return
+      }
       const plan = await services.download('datasets.export', { datasetId: dataset.id }, ctx)
       await pipeline(plan.stream(), o.out === '-' ? process.stdout : createWriteStream(o.out))
       if (o.out !== '-') process.stderr.write(`exported ${dataset.pairCount + dataset.sftCount} rows of ${dataset.name} to ${o.out}\n`)
@@ -142,7 +154,7 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
     .option('--alpha <x>', 'weight of added/substituted ŷ tokens', parseNumber, DEFAULT_FIGA.alpha)
     .option('--beta <x>', 'weight of deleted/substituted y tokens', parseNumber, DEFAULT_FIGA.beta)
     .option('--gamma <x>', 'weight of unchanged ŷ tokens', parseNumber, DEFAULT_FIGA.gamma)
-    .option('--show <n>', 'print pair N (its row number) as a coloured diff instead', parseCount)
+    .option('--show <n>', 'print pair N (its row number) as a coloured diff instead', parseWhole)
     .option('--json', 'print JSON')
     .action(async (name: string, o: { tokenizer: string; alpha: number; beta: number; gamma: number; show?: number; json?: boolean }) => {
       const services = await open({ dataDir: dataDir() })
@@ -170,6 +182,7 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
     })
 
   addModelCommands(program, () => open({ dataDir: dataDir() }))
+  addTrainCommands(program, () => open({ dataDir: dataDir() }))
 
   program
     .command('serve')
@@ -251,25 +264,6 @@ function printImportReport(r: ImportReport, file: FileRef, reportFile?: string):
   if (r.badCount > 0) out.write(`skipped ${r.badCount} bad rows\n`)
 }
 
-async function findDataset(services: Services, nameOrId: string): Promise<DatasetSummary> {
-  const list = (await services.call('datasets.list', {}, ctx)) as DatasetSummary[]
-  const found = list.find((d) => d.name.toLowerCase() === nameOrId.toLowerCase()) ?? (/^\d+$/.test(nameOrId) ? list.find((d) => d.id === Number(nameOrId)) : undefined)
-  if (!found) throw new ApiError('not_found', `no dataset "${nameOrId}" (figa datasets lists them)`)
-  return found
-}
-
-function collectMapping(value: string, previous: Record<string, string>): Record<string, string> {
-  const eq = value.indexOf('=')
-  if (eq <= 0 || eq === value.length - 1) throw new InvalidArgumentError(`expected field=column, got "${value}"`)
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
-}
-
-function parseNumber(value: string): number {
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`)
-  return n
-}
-
 /** A model folder (any path) or a built-in tokenizer name. */
 function tokenizerKey(value: string): string {
   if (/^[\w-]+$/.test(value) && !existsSync(value)) return `builtin:${value}`
@@ -279,17 +273,6 @@ function tokenizerKey(value: string): string {
 function useColor(): boolean {
   if (process.env.NO_COLOR) return false
   return !!process.stdout.isTTY || !!process.env.FORCE_COLOR
-}
-
-function parseCount(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`)
-  return Number(value)
-}
-
-function parsePort(value: string): number {
-  const n = parseCount(value)
-  if (n > 65535) throw new InvalidArgumentError(`port must be 0–65535, got ${n}`)
-  return n
 }
 
 function waitForSignal(): Promise<void> {

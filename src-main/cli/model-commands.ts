@@ -1,7 +1,7 @@
 // figa models / generate / logits / engine: the model engine from the command line.
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, Option } from 'commander'
 import * as tf from '@tensorflow/tfjs'
 import { ApiError } from '../api/errors'
 import type { BackendPreference, EngineInfo, GenerationResult, GenerationToken, ModelInspection, ModelSummary } from '../api/types'
@@ -9,6 +9,8 @@ import { generate, initBackend, loadModel } from '../model'
 import type { Services } from '../services'
 import { backendPreference } from '../services/models'
 import { table } from './output'
+import { parseIds, parseInteger, parseNumber } from './args'
+import { findModel, modelOrFolder } from './lookup'
 
 const ctx = { host: 'cli' as const }
 type Open = () => Promise<Services>
@@ -77,15 +79,15 @@ export function addModelCommands(program: Command, open: Open): void {
     .option('--input <text>', "Alpaca's input (context) for the instruction", '')
     .addOption(new Option('--template <t>', 'prompt format').choices(['alpaca', 'chat', 'raw']).default('alpaca'))
     .option('--max-new <n>', 'tokens to generate at most', parseInteger, 128)
-    .option('--temperature <t>', '0 = greedy', parseFloatArg, 0.7)
+    .option('--temperature <t>', '0 = greedy', parseNumber, 0.7)
     .option('--top-k <k>', '0 = off', parseInteger, 0)
-    .option('--top-p <p>', '1 = off', parseFloatArg, 0.95)
-    .option('--repetition-penalty <r>', '1 = off', parseFloatArg, 1)
+    .option('--top-p <p>', '1 = off', parseNumber, 0.95)
+    .option('--repetition-penalty <r>', '1 = off', parseNumber, 1)
     .option('--seed <s>', 'seed for reproducible sampling', parseInteger)
     .option('--stop <text...>', 'stop when one of these is generated')
     .action(async (prompt: string, o: GenerateOptions) => {
       const services = await open()
-      const model = await resolveModel(services, o.model)
+      const model = await modelOrFolder(services, o.model)
       const request = {
         prompt, input: o.input, template: o.template, maxNewTokens: o.maxNew, temperature: o.temperature, topK: o.topK, topP: o.topP,
         repetitionPenalty: o.repetitionPenalty, seed: o.seed, stop: o.stop ?? [],
@@ -157,38 +159,10 @@ interface GenerateOptions {
   stop?: string[]
 }
 
-async function findModel(services: Services, nameOrId: string): Promise<ModelSummary> {
-  const list = (await services.call('models.list', {}, ctx)) as ModelSummary[]
-  const found = list.find((m) => m.name.toLowerCase() === nameOrId.toLowerCase()) ?? (/^\d+$/.test(nameOrId) ? list.find((m) => m.id === Number(nameOrId)) : undefined)
-  if (!found) throw new ApiError('not_found', `no model "${nameOrId}" (figa models lists them)`)
-  return found
-}
 
-/** An added model by name or folder, or a folder that was never added. */
-async function resolveModel(services: Services, value: string): Promise<ModelSummary | { path: string }> {
-  const list = (await services.call('models.list', {}, ctx)) as ModelSummary[]
-  const path = resolve(value)
-  const added = list.find((m) => m.path === path || m.name.toLowerCase() === value.toLowerCase())
-  if (added) return added
-  if (existsSync(path) && statSync(path).isDirectory()) return { path }
-  throw new ApiError('not_found', `"${value}" is neither a model folder nor the name of an added model`)
-}
 
-function parseInteger(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`)
-  return Number(value)
-}
 
-function parseFloatArg(value: string): number {
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`)
-  return n
-}
 
-function parseIds(value: string): number[] {
-  if (!/^\d+(,\d+)*$/.test(value)) throw new InvalidArgumentError(`expected comma-separated token ids such as 5,17,300, got "${value}"`)
-  return value.split(',').map(Number)
-}
 
 export function formatParams(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`

@@ -1,6 +1,6 @@
 // Model work inside a worker: report the backend, and generate text with streamed tokens.
 import { basename } from 'node:path'
-import type { BackendPreference, GenerationResult, PromptTemplate } from '../api/types'
+import type { BackendPreference, GenerationResult, PromptTemplate, SamplingSettings } from '../api/types'
 import { ApiError } from '../api/errors'
 import { initBackend, loadModel, loadChatTemplate, promptMessages, renderChat, alpacaPrompt, streamGenerate, type BackendInfo } from '../model'
 import { loadTokenizer } from '../signals/tokenizer'
@@ -10,20 +10,13 @@ export function runEngineInfo(args: { preference: BackendPreference }): Promise<
   return initBackend(args.preference)
 }
 
-export interface GenerateTaskArgs {
+export interface GenerateTaskArgs extends SamplingSettings {
   preference: BackendPreference
   modelDir: string
   prompt: string
   input: string
   system?: string
   template: PromptTemplate
-  maxNewTokens: number
-  temperature: number
-  topK: number
-  topP: number
-  repetitionPenalty: number
-  seed?: number
-  stop: string[]
 }
 
 export async function runGenerate(a: GenerateTaskArgs, ctx: TaskContext): Promise<GenerationResult> {

@@ -12,6 +12,7 @@ import { FileRegistry } from './files'
 import { runImport } from './import-task'
 import type { CallContext, DownloadPlan, JobPlan } from './implementation'
 import { JobManager } from './jobs'
+import { Training } from './training'
 import { implementMethods } from './methods'
 import { appRoot, resourcesDir } from './paths'
 
@@ -21,6 +22,7 @@ export interface Services {
   events: EventBus
   files: FileRegistry
   jobs: JobManager
+  training: Training
   /** Validates and runs a 'call' method, or starts a 'job' method and returns { jobId }. */
   call(method: unknown, args: unknown, ctx: CallContext): Promise<unknown>
   /** Validates and runs a 'job' method, waiting for it (CLI). */
@@ -42,7 +44,8 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const events = new EventBus()
   const files = new FileRegistry(dataDir)
   const jobs = new JobManager(events)
-  const impl = implementMethods({ db, dataDir, version: appVersion(), events, files, jobs })
+  const training = new Training(db, dataDir, jobs, events)
+  const impl = implementMethods({ db, dataDir, version: appVersion(), events, files, jobs, training })
 
   if (options.seedDemo) await seedDemo(db, dataDir)
 
@@ -57,7 +60,7 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   }
 
   return {
-    db, dataDir, events, files, jobs,
+    db, dataDir, events, files, jobs, training,
     call: (method, rawArgs, ctx) =>
       asApiErrors(async () => {
         const { method: m, args } = parseCall(method, rawArgs)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Worker } from 'node:worker_threads'
 import { ApiError } from '../api/errors'
-import type { JobFinished, JobInfo, JobProgress } from '../api/types'
+import type { GenerationToken, JobFinished, JobInfo, JobProgress, RunProgress } from '../api/types'
 import type { EventBus } from './events'
 import { spawnWorker } from './spawn-worker'
 import type { FromWorker, TaskArgs, TaskName, ToWorker } from './tasks'
@@ -51,7 +51,8 @@ export class JobManager {
             this.events.emit('job.progress', progress)
           }
         } else if (message.type === 'event') {
-          this.events.emit(message.event, { jobId, ...message.payload })
+          if (message.event === 'generate.token') this.events.emit('generate.token', { jobId, ...(message.payload as Omit<GenerationToken, 'jobId'>) })
+          else this.events.emit('run.progress', message.payload as RunProgress)
         } else if (message.type === 'result') {
           finish({ state: 'done', result: message.result })
         } else {

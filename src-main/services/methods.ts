@@ -10,15 +10,18 @@ import { exportJsonl } from './export-dataset'
 import { namingFile } from './file-errors'
 import type { FileRegistry } from './files'
 import type { Implementation } from './implementation'
-import { pairView } from '../signals/pair-view'
-import { deleteSelection, getSelection, listSelections, saveSelection, setExcluded, signalPairs, signalStats } from '../store/signals'
+import { pairSignals, pairView } from '../signals/pair-view'
+import { deleteSelection, fingerprintsWithSignals, getSelection, listSelections, saveSelection, setExcluded, signalPairs, signalStats, signalWriter } from '../store/signals'
 import type { SignalsTaskArgs } from './signals-task'
-import { listTokenizers, resolveTokenizer } from './tokenizers'
+import { keyOfFingerprint, listTokenizers, resolveTokenizer } from './tokenizers'
+import { signalRecord } from './signals-task'
 import type { BackendPreference, EngineInfo } from '../api/types'
 import type { BackendInfo } from '../model'
 import { deleteModel, getModel, listModels } from '../store/models'
 import type { GenerateTaskArgs } from './engine-task'
 import { addModel, backendPreference, inspectModel, requireModel, setBackendPreference } from './models'
+import type { Training } from './training'
+import { getRun, runMetrics, updateRun } from '../store/runs'
 import type { JobManager } from './jobs'
 
 export interface ServiceDeps {
@@ -28,9 +31,10 @@ export interface ServiceDeps {
   events: EventBus
   files: FileRegistry
   jobs: JobManager
+  training: Training
 }
 
-export function implementMethods({ db, dataDir, version, events, files, jobs }: ServiceDeps): Implementation {
+export function implementMethods({ db, dataDir, version, events, files, jobs, training }: ServiceDeps): Implementation {
   // The backend is decided inside workers (where models run); ask one once per preference.
   const engines = new Map<BackendPreference, Promise<EngineInfo>>()
   const engineInfo = (preference: BackendPreference): Promise<EngineInfo> => {
@@ -47,6 +51,16 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
     const d = getDataset(db, id)
     if (!d) throw new ApiError('not_found', `no dataset with id ${id}`)
     return d
+  }
+
+  /** An edited pair keeps its signals up to date for every tokenizer that had them (one pair: milliseconds). */
+  const recomputeSignals = async (oldHash: string, newHash: string, row: { original: string | null; revised: string }) => {
+    if (row.original === null) return
+    for (const fingerprint of fingerprintsWithSignals(db, oldHash)) {
+      const t = await resolveTokenizer(keyOfFingerprint(fingerprint)).catch(() => null)
+      if (t?.fingerprint !== fingerprint) continue // the tokenizer files changed: a new compute will redo it
+      signalWriter(db, fingerprint)([signalRecord(pairSignals(t.adapter, row.original, row.revised), newHash)])
+    }
   }
 
   return {
@@ -96,15 +110,18 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
       if (!pair) throw new ApiError('not_found', `no pair with id ${pairId}`)
       return pair
     },
-    'pairs.update': ({ pairId, ...changes }) => {
+    'pairs.update': async ({ pairId, ...changes }) => {
       const pair = getPair(db, pairId)
       if (!pair) throw new ApiError('not_found', `no pair with id ${pairId}`)
       if (changes.original !== undefined && pair.kind === 'sft') {
         throw new ApiError('invalid_argument', 'this row is SFT data (no original response): only instruction, input and revised can be edited')
       }
       const row = { ...toNormalizedRow(pair), ...changes }
-      updatePair(db, pairId, row, contentHash(row))
+      const hash = contentHash(row)
+      updatePair(db, pairId, row, hash)
+      await recomputeSignals(pair.contentHash, hash, row)
       events.emit('datasets.changed', { datasetId: pair.datasetId })
+      events.emit('signals.changed', { datasetId: pair.datasetId })
       return getPair(db, pairId)!
     },
 
@@ -179,6 +196,30 @@ export function implementMethods({ db, dataDir, version, events, files, jobs }: 
       const model = requireModel(getModel(db, modelId), modelId)
       const args: GenerateTaskArgs = { preference: backendPreference(db), modelDir: model.path, ...request }
       return { label: `Generate with ${model.name}`, task: 'generate', args }
+    },
+
+    'train.presets': ({ modelId, method }) => training.presets(modelId, method),
+    'runs.start': (request) => training.start(request),
+    'runs.list': () => training.list(),
+    'runs.get': ({ runId }) => {
+      const run = getRun(db, runId)
+      if (!run) throw new ApiError('not_found', `no run with id ${runId}`)
+      return run
+    },
+    'runs.metrics': ({ runIds }) => runIds.map((id) => (training.summary(id), runMetrics(db, id))),
+    'runs.cancel': ({ runId }) => training.cancel(runId),
+    'runs.resume': ({ runId }) => training.resume(runId),
+    'runs.delete': ({ runId, deleteFiles }) => ({ deleted: training.remove(runId, deleteFiles) }),
+    'runs.addModel': async ({ runId }) => {
+      const run = training.summary(runId)
+      const dir = run.finalDir ?? run.lastCheckpoint
+      if (!dir) throw new ApiError('conflict', `run ${runId} has no checkpoint yet`)
+      if (run.resultModelId !== null && getModel(db, run.resultModelId)) return getModel(db, run.resultModelId)!
+      const id = await addModel(db, dir, `${run.name}${run.finalDir ? '' : ` (step ${run.step})`}`.slice(0, 120))
+      updateRun(db, runId, { resultModelId: id })
+      events.emit('models.changed', {})
+      events.emit('runs.changed', {})
+      return getModel(db, id)!
     },
 
     'jobs.list': () => jobs.list(),

@@ -4,6 +4,7 @@
 import { openDb } from '../store/db'
 import { pairsMissingSignals, pruneSignals, signalWriter, type PairSignalRecord } from '../store/signals'
 import { pairSignals } from '../signals/pair-view'
+import type { PairSignals } from '../signals/weights'
 import { ApiError } from '../api/errors'
 import type { TaskContext } from './tasks'
 import { resolveTokenizer } from './tokenizers'
@@ -15,6 +16,15 @@ export interface SignalsTaskArgs {
 }
 
 const BATCH = 500
+
+export function signalRecord(s: PairSignals, contentHash: string): PairSignalRecord & { content_hash: string } {
+  return {
+    content_hash: contentHash,
+    original_tokens: s.original.ids.length, revised_tokens: s.revised.ids.length,
+    added: s.counts.added, deleted: s.counts.deleted, substituted: s.counts.substituted, same: s.counts.same,
+    distance: s.distance, edit_ratio: s.editRatio,
+  }
+}
 
 export async function runSignals(args: SignalsTaskArgs, ctx: TaskContext): Promise<{ total: number; computed: number; cached: number }> {
   const { adapter, fingerprint } = await resolveTokenizer(args.tokenizer)
@@ -28,13 +38,7 @@ export async function runSignals(args: SignalsTaskArgs, ctx: TaskContext): Promi
     ctx.progress(0, missing.length, 'pairs', `aligning with ${adapter.name}`)
     for (const pair of missing) {
       if (ctx.signal.aborted) throw new ApiError('cancelled', 'cancelled')
-      const s = pairSignals(adapter, pair.original, pair.revised)
-      batch.push({
-        content_hash: pair.content_hash,
-        original_tokens: s.original.ids.length, revised_tokens: s.revised.ids.length,
-        added: s.counts.added, deleted: s.counts.deleted, substituted: s.counts.substituted, same: s.counts.same,
-        distance: s.distance, edit_ratio: s.editRatio,
-      })
+      batch.push(signalRecord(pairSignals(adapter, pair.original, pair.revised), pair.content_hash))
       if (batch.length === BATCH) {
         write(batch)
         batch = []

@@ -81,6 +81,11 @@ function fingerprintFiles(dir: string): string {
   return hash.digest('hex').slice(0, 16)
 }
 
+/** The tokenizer key a cache fingerprint was made from. */
+export function keyOfFingerprint(fingerprint: string): string {
+  return fingerprint === 'byte-v1' ? BYTE_KEY : fingerprint.slice(0, fingerprint.lastIndexOf('#'))
+}
+
 /** A folder given on the command line, as a tokenizer key. */
 export function tokenizerKeyForDir(dir: string): string {
   return `dir:${dir}`

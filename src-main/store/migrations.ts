@@ -108,4 +108,40 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'training runs and their metrics',
+    sql: `
+      CREATE TABLE runs (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT NOT NULL,
+        dataset_id      INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+        selection_id    INTEGER REFERENCES selections(id) ON DELETE SET NULL,
+        model_id        INTEGER REFERENCES models(id) ON DELETE SET NULL,
+        base_model      TEXT NOT NULL,
+        method          TEXT NOT NULL CHECK (method IN ('figa', 'sft')),
+        preset          TEXT,
+        settings        TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed', 'cancelled', 'interrupted')),
+        out_dir         TEXT NOT NULL,
+        step            INTEGER NOT NULL DEFAULT 0,
+        total_steps     INTEGER,
+        last_checkpoint TEXT,
+        final_dir       TEXT,
+        error           TEXT,
+        result_model_id INTEGER REFERENCES models(id) ON DELETE SET NULL,
+        -- The process training it while 'running': a run whose process is gone was interrupted.
+        owner_pid       INTEGER,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      CREATE TABLE run_metrics (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        kind   TEXT NOT NULL CHECK (kind IN ('train', 'eval')),
+        step   INTEGER NOT NULL,
+        data   TEXT NOT NULL,
+        PRIMARY KEY (run_id, kind, step)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]

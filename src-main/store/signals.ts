@@ -34,6 +34,11 @@ export function signalWriter(db: Db, fingerprint: string) {
   })
 }
 
+/** The tokenizer fingerprints that have signals cached for this content. */
+export function fingerprintsWithSignals(db: Db, contentHash: string): string[] {
+  return db.prepare('SELECT tokenizer FROM pair_signals WHERE content_hash = ?').pluck().all(contentHash) as string[]
+}
+
 /** Drops cached signals that no pair refers to any more (edited or deleted pairs). */
 export function pruneSignals(db: Db, fingerprint: string): number {
   return db.prepare('DELETE FROM pair_signals WHERE tokenizer = ? AND content_hash NOT IN (SELECT content_hash FROM pairs)').run(fingerprint).changes
@@ -124,6 +129,7 @@ export function signalPairs(
         same: (r.same as number) ?? 0, originalTokens: (r.original_tokens as number) ?? 0, revisedTokens: (r.revised_tokens as number) ?? 0,
       },
       excluded: r.excluded === 1,
+      computed: r.computed === 1,
       kept: r.kept === 1,
     })),
   }

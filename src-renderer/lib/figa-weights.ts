@@ -6,9 +6,10 @@
 //   b(y_t) = β if y_t is deleted or substituted, 0 otherwise.
 //
 // A token is "weighted" when its weight is non-zero: the loss normaliser N counts them.
-import type { AlignedRow, FigaParams, SignalCounts, TokenClass, TokenView } from '../../src-main/api/types'
+import type { AlignedRow, FigaParams, TokenClass, TokenView } from '../../src-main/api/types'
 
-export const DEFAULT_PARAMS: Readonly<FigaParams> = Object.freeze({ alpha: 1, beta: 0.5, gamma: 0 })
+export { DEFAULT_FIGA as DEFAULT_PARAMS } from '../../src-main/signals/weighted-counts'
+import { DEFAULT_FIGA as DEFAULT_PARAMS } from '../../src-main/signals/weighted-counts'
 
 /** Slider ranges of the Review screen. */
 export const PARAM_RANGES: Readonly<Record<keyof FigaParams, { min: number; max: number; step: number }>> = Object.freeze({
@@ -55,17 +56,8 @@ export function pairWeightedTokens(view: { original: readonly TokenLike[]; revis
   return { revised, original, total: revised + original }
 }
 
-/**
- * Weighted tokens over `pairs` pairs whose counts add up to `counts` (e.g. SignalStats.keptTotals
- * over SignalStats.kept). `counts.revisedTokens` does not include the EOS: each pair adds one,
- * weighted α. `counts.substituted` counts replace operations (one y token and one ŷ token each).
- */
-export function countsWeightedTokens(counts: SignalCounts, pairs: number, p: FigaParams): WeightedCount {
-  const changedRevised = counts.added + counts.substituted
-  const revised = (p.alpha !== 0 ? changedRevised + pairs : 0) + (p.gamma !== 0 ? Math.max(0, counts.revisedTokens - changedRevised) : 0)
-  const original = p.beta !== 0 ? counts.deleted + counts.substituted : 0
-  return { revised, original, total: revised + original }
-}
+/** Weighted tokens over many pairs from their summed counts: the same function the CLI uses. */
+export { weightedTokens as countsWeightedTokens } from '../../src-main/signals/weighted-counts'
 
 /**
  * Colour intensity in [0, 1] for a weight: proportional to |w| on a scale where 1 (or the

@@ -14,13 +14,9 @@ export const DEFAULT_FILTERS: Readonly<ReviewFilters> = Object.freeze({
   dropExcluded: true,
 })
 
-/**
- * Whether a listed pair has signals for the tokenizer. signals.pairs lists pairs without them
- * too, with zero counts; a computed pair always has tokens (ŷ is never empty), so zero tokens on
- * both sides means "not computed yet".
- */
-export function isComputed(s: Pick<PairSignalSummary, 'counts'>): boolean {
-  return s.counts.originalTokens > 0 || s.counts.revisedTokens > 0
+/** Whether a listed pair has signals for the tokenizer (signals.pairs lists the others too, with zero counts). */
+export function isComputed(s: Pick<PairSignalSummary, 'computed'>): boolean {
+  return s.computed
 }
 
 export function changedTokens(s: Pick<PairSignalSummary, 'counts'>): number {
@@ -28,7 +24,7 @@ export function changedTokens(s: Pick<PairSignalSummary, 'counts'>): number {
 }
 
 /** Why the filters drop a pair (empty when they keep it). */
-export function dropReasons(s: Pick<PairSignalSummary, 'editRatio' | 'distance' | 'counts' | 'excluded'>, f: ReviewFilters): string[] {
+export function dropReasons(s: Pick<PairSignalSummary, 'editRatio' | 'distance' | 'counts' | 'excluded' | 'computed'>, f: ReviewFilters): string[] {
   const reasons: string[] = []
   if (!isComputed(s)) return ['signals not computed']
   if (f.dropExcluded && s.excluded) reasons.push('excluded by hand')
@@ -41,7 +37,7 @@ export function dropReasons(s: Pick<PairSignalSummary, 'editRatio' | 'distance' 
   return reasons
 }
 
-export function passesFilters(s: Pick<PairSignalSummary, 'editRatio' | 'distance' | 'counts' | 'excluded'>, f: ReviewFilters): boolean {
+export function passesFilters(s: Pick<PairSignalSummary, 'editRatio' | 'distance' | 'counts' | 'excluded' | 'computed'>, f: ReviewFilters): boolean {
   return dropReasons(s, f).length === 0
 }
 

@@ -4,7 +4,7 @@ import type { PairSignalSummary, ReviewFilters } from '../../../src-main/api/typ
 import { changedTokens, DEFAULT_FILTERS, dropReasons, isComputed, passesFilters, plural } from '../../../src-renderer/lib/review-filters'
 
 const pair = (over: Partial<PairSignalSummary> = {}): PairSignalSummary => ({
-  pairId: 1, position: 0, instruction: 'q', distance: 3, editRatio: 0.3, excluded: false, kept: true,
+  pairId: 1, position: 0, instruction: 'q', distance: 3, editRatio: 0.3, excluded: false, computed: true, kept: true,
   counts: { added: 1, deleted: 1, substituted: 1, same: 7, originalTokens: 9, revisedTokens: 9 },
   ...over,
 })
@@ -49,7 +49,7 @@ describe('passesFilters (mirrors the services)', () => {
   })
 
   it('tells pairs without signals (listed with zero counts) from computed ones', () => {
-    const none = pair({ distance: 0, editRatio: 0, kept: false, counts: { added: 0, deleted: 0, substituted: 0, same: 0, originalTokens: 0, revisedTokens: 0 } })
+    const none = pair({ computed: false, distance: 0, editRatio: 0, kept: false, counts: { added: 0, deleted: 0, substituted: 0, same: 0, originalTokens: 0, revisedTokens: 0 } })
     expect(isComputed(pair())).toBe(true)
     expect(isComputed(none)).toBe(false)
     expect(passesFilters(none, f({ dropNoop: false }))).toBe(false)

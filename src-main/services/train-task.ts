@@ -1,0 +1,86 @@
+// The training job inside a worker: reads the run and its examples from the store, trains
+// (or resumes from the last checkpoint), and records every step, evaluation and checkpoint in
+// SQLite as it goes, so a killed process loses at most the steps since its last checkpoint.
+import type { BackendPreference, RunProgress } from '../api/types'
+import { alpacaPrompt, initBackend } from '../model'
+import { openDb, type Db } from '../store/db'
+import { dropMetricsAfter, getRun, recordMetrics, setRunOwner, updateRun } from '../store/runs'
+import { selectionPairIds } from '../store/signals'
+import { Trainer, type TrainExample } from '../train'
+import { ApiError } from '../api/errors'
+import type { TaskContext } from './tasks'
+
+export interface TrainTaskArgs {
+  dataDir: string
+  runId: number
+  resume: boolean
+  preference: BackendPreference
+}
+
+export async function runTraining(args: TrainTaskArgs, ctx: TaskContext): Promise<{ state: 'done' | 'cancelled'; step: number }> {
+  const db = openDb(args.dataDir)
+  try {
+    const run = getRun(db, args.runId)
+    if (!run) throw new ApiError('not_found', `no run ${args.runId}`)
+    setRunOwner(db, run.id, process.pid)
+    updateRun(db, run.id, { state: 'running', error: null })
+    const examples = loadExamples(db, run.datasetId, run.selectionId, run.method)
+    await initBackend(args.preference)
+    const progress = (p: Omit<RunProgress, 'runId'>) => ctx.emit('run.progress', { runId: run.id, ...p })
+    progress({ state: 'running', step: run.step, totalSteps: run.totalSteps, etaMs: null, message: args.resume ? 'resuming' : 'loading the model' })
+
+    const trainer =
+      args.resume && run.lastCheckpoint
+        ? await Trainer.resume({ checkpointDir: run.lastCheckpoint, examples, outDir: run.outDir })
+        : await Trainer.start({ modelDir: run.baseModel, examples, settings: run.settings, outDir: run.outDir })
+    const startStep = trainer.step
+    dropMetricsAfter(db, run.id, startStep)
+    const started = Date.now()
+    let step = startStep
+    let totalSteps = trainer.totalSteps
+    updateRun(db, run.id, { step, totalSteps })
+    try {
+      const result = await trainer.run({
+        signal: ctx.signal,
+        onStep: (m) => {
+          step = m.step
+          totalSteps = m.totalSteps
+          recordMetrics(db, run.id, 'train', m.step, m)
+          updateRun(db, run.id, { step: m.step, totalSteps: m.totalSteps })
+          const perStep = (Date.now() - started) / Math.max(1, m.step - startStep)
+          progress({ state: 'running', step: m.step, totalSteps: m.totalSteps, etaMs: perStep * (m.totalSteps - m.step), train: m })
+        },
+        onEval: (m) => {
+          recordMetrics(db, run.id, 'eval', m.step, m)
+          progress({ state: 'running', step, totalSteps, etaMs: null, eval: m })
+        },
+        onCheckpoint: (dir, at) => {
+          updateRun(db, run.id, { lastCheckpoint: dir })
+          progress({ state: 'running', step: at, totalSteps, etaMs: null, checkpoint: dir })
+        },
+      })
+      const state = result.stoppedEarly ? 'cancelled' : 'done'
+      updateRun(db, run.id, { state, step: result.steps, ...(result.stoppedEarly ? {} : { finalDir: result.finalDir }) })
+      progress({ state, step: result.steps, totalSteps, etaMs: 0 })
+      return { state, step: result.steps }
+    } finally {
+      trainer.dispose()
+    }
+  } finally {
+    db.close()
+  }
+}
+
+/** The training examples of a run: its selection's pairs, or the whole dataset. */
+function loadExamples(db: Db, datasetId: number | null, selectionId: number | null, method: 'figa' | 'sft'): TrainExample[] {
+  if (datasetId === null) throw new ApiError('not_found', 'the dataset of this run was deleted')
+  const ids = selectionId === null ? null : new Set(selectionPairIds(db, selectionId))
+  const rows = db
+    .prepare('SELECT id, kind, system, instruction, input, original, revised FROM pairs WHERE dataset_id = ? ORDER BY position')
+    .all(datasetId) as Array<{ id: number; kind: 'pair' | 'sft'; system: string | null; instruction: string; input: string; original: string | null; revised: string }>
+  const examples = rows
+    .filter((r) => (ids === null || ids.has(r.id)) && (method === 'sft' || r.kind === 'pair'))
+    .map((r) => ({ id: r.id, prompt: alpacaPrompt({ instruction: r.instruction, input: r.input, system: r.system }), original: r.original, revised: r.revised }))
+  if (examples.length === 0) throw new ApiError('invalid_argument', method === 'figa' ? 'no pairs to train on (FIGA needs original and revised responses)' : 'no rows to train on')
+  return examples
+}

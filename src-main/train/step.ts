@@ -1,0 +1,114 @@
+// The gradient of one optimizer step: every micro-batch forward/backward, the objective applied to
+// the CE of the selected positions, gradients summed (not yet divided by N) into JS arrays.
+
+import * as tf from '@tensorflow/tfjs'
+import type { CausalLM } from '../model/base'
+import { type BatchPlan, batchLoss, headWeight, planBatch } from './batch'
+import { type PreparedPair, microBatches } from './data'
+import { figaLoss } from './objectives'
+import type { Trainable } from './params'
+import type { TrainSettings } from './settings'
+
+export interface StepObjective {
+  positive: number
+  negative: number
+  n: number
+  /** bad tokens seen / kept by the τ filter */
+  bad: number
+  badKept: number
+  /** the weight of each selected position in the gradient: +a(ŷ_t), −b(y_t) */
+  signed: Float64Array
+}
+
+/** The objective on one micro-batch's selected positions: FIGA (SFT: a ≡ 1, no y rows). */
+export function stepObjective(plan: BatchPlan, ce: Float64Array, filter: Pick<TrainSettings, 'tau' | 'tauBand'>): StepObjective {
+  const rev: number[] = []
+  const org: number[] = []
+  for (let i = 0; i < ce.length; i++) (plan.isOriginal[i] ? org : rev).push(i)
+  const pick = (idx: number[], src: ArrayLike<number>) => Float64Array.from(idx, (i) => src[i])
+  const parts = figaLoss({ ce: pick(rev, ce), weight: pick(rev, plan.weight) }, { ce: pick(org, ce), weight: pick(org, plan.weight) }, filter)
+  const signed = new Float64Array(ce.length)
+  rev.forEach((i, k) => (signed[i] = parts.a[k]))
+  org.forEach((i, k) => (signed[i] = -parts.b[k]))
+  let bad = 0
+  let badKept = 0
+  org.forEach((i, k) => {
+    if (plan.weight[i] !== 0) {
+      bad++
+      if (parts.b[k] !== 0) badKept++
+    }
+  })
+  return { positive: parts.positive, negative: parts.negative, n: parts.n, bad, badKept, signed }
+}
+
+export interface StepGradients {
+  /** Σ over the step of the gradient of Σ w·CE, per parameter slot (divide by n for the loss's) */
+  acc: Map<string, Float32Array>
+  positive: number
+  negative: number
+  n: number
+  bad: number
+  badKept: number
+  responseTokens: number
+  pairTokens: number
+  computedTokens: number
+  microBatches: number
+}
+
+export interface AccumulateArgs {
+  model: CausalLM
+  trainable: Trainable
+  pairs: PreparedPair[]
+  settings: TrainSettings
+  padId: number
+  signal?: AbortSignal
+}
+
+/** Forward/backward over the step's micro-batches; null when cancelled between them. */
+export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients | null> {
+  const s = a.settings
+  const head = headWeight(a.model) as unknown as tf.Tensor2D
+  const out: StepGradients = { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0 }
+  const batches = microBatches(a.pairs, s.microBatch, s.efficiency.bucketing, s.method)
+  for (let bi = 0; bi < batches.length; bi++) {
+    if (bi > 0) await new Promise((r) => setImmediate(r))
+    if (a.signal?.aborted) return null
+    const plan = planBatch(batches[bi], { method: s.method, sharedPrefix: s.efficiency.sharedPrefix, select: s.efficiency.sparseHead ? 'sparse' : 'full', padId: a.padId })
+    const weigh = (ce: Float64Array): Float64Array => {
+      const r = stepObjective(plan, ce, s)
+      out.positive += r.positive
+      out.negative += r.negative
+      out.n += r.n
+      out.bad += r.bad
+      out.badKept += r.badKept
+      return r.signed
+    }
+    try {
+      const { value, grads } = tf.variableGrads(() => batchLoss({ model: a.model, head, plan, weigh, trainHead: a.trainable.trainHead }).value, a.trainable.vars)
+      value.dispose()
+      try {
+        a.trainable.accumulate(grads, out.acc)
+      } finally {
+        for (const g of Object.values(grads)) g.dispose()
+      }
+    } catch (e) {
+      throw memoryError(e, plan)
+    }
+    out.responseTokens += plan.responseTokens
+    out.pairTokens += plan.pairTokens
+    out.computedTokens += plan.computedTokens
+    out.microBatches++
+  }
+  return out
+}
+
+function memoryError(e: unknown, plan: BatchPlan): Error {
+  const msg = (e as Error)?.message ?? String(e)
+  if (/out of memory|OOM|Aborted|Cannot enlarge memory|memory access out of bounds|allocation failed/i.test(msg)) {
+    return new Error(
+      `out of WASM memory on a micro-batch of ${plan.B} pairs (${plan.computedTokens} tokens through the model): ` +
+        `lower the micro-batch or the max length, or train LoRA adapters (${msg})`,
+    )
+  }
+  return e instanceof Error ? e : new Error(msg)
+}
