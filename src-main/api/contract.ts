@@ -12,7 +12,7 @@ import { z } from 'zod'
 import type {
   AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow, PairSignalSummary,
   PairSignalView, Selection, SignalStats, TokenizerInfo, EngineInfo, ModelSummary, ModelInspection, GenerationResult,
-  RunDetail, RunMetrics, RunSummary, TrainPreset,
+  RunDetail, RunMetrics, RunSummary, TrainPreset, ChatTurn, Conversation, ConversationSummary, EvalReport, WinRate,
 } from './types'
 
 type Kind = 'call' | 'job' | 'download'
@@ -53,6 +53,16 @@ const mapping = z
   .partialRecord(canonicalField, z.string().min(1).max(200))
   .describe('canonical field → source column')
 const text = z.string().max(1_000_000, 'text is longer than 1,000,000 characters')
+const message = z.object({ role: z.enum(['system', 'user', 'assistant']), content: text }).strict()
+const sampling = {
+  maxNewTokens: z.number().int().min(1).max(4096).default(128),
+  temperature: z.number().min(0).max(5).default(0.7),
+  topK: z.number().int().min(0).max(100_000).default(0),
+  topP: z.number().gt(0).max(1).default(0.95),
+  repetitionPenalty: z.number().min(1).max(5).default(1),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  stop: z.array(z.string().min(1).max(200)).max(16).default([]),
+}
 const folderPath = z
   .string()
   .min(1)
@@ -204,16 +214,79 @@ export const contract = {
         prompt: text.min(1, 'the prompt is empty'),
         input: text.default(''),
         system: text.optional(),
+        history: z.array(message).max(200).default([]),
         template: z.enum(['alpaca', 'chat', 'raw']).default('alpaca'),
-        maxNewTokens: z.number().int().min(1).max(4096).default(128),
-        temperature: z.number().min(0).max(5).default(0.7),
-        topK: z.number().int().min(0).max(100_000).default(0),
-        topP: z.number().gt(0).max(1).default(0.95),
-        repetitionPenalty: z.number().min(1).max(5).default(1),
-        seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
-        stop: z.array(z.string().min(1).max(200)).max(16).default([]),
+        ...sampling,
       })
       .strict(),
+  ),
+
+  'chat.list': call<ConversationSummary[]>()('Conversations, newest first', z.object({}).strict()),
+  'chat.get': call<Conversation>()('A conversation with its turns', z.object({ conversationId: rowId }).strict()),
+  'chat.create': call<Conversation>()(
+    'Start a conversation with one model, or two side by side (blind: sides shuffled and unlabeled until you vote)',
+    z
+      .object({
+        modelAId: rowId,
+        modelBId: rowId.nullable().default(null),
+        blind: z.boolean().default(false),
+        template: z.enum(['alpaca', 'chat', 'raw']).default('alpaca'),
+        system: text.optional(),
+        title: datasetName.optional(),
+      })
+      .strict(),
+  ),
+  'chat.delete': call<{ deleted: boolean }>()('Delete a conversation', z.object({ conversationId: rowId }).strict()),
+  'chat.send': call<{ turn: ChatTurn; jobs: { left: string; right: string | null } }>()(
+    'Send a message to both sides; the answers stream as generate.token events of the returned jobs',
+    z
+      .object({
+        conversationId: rowId,
+        text: text.min(1, 'the message is empty'),
+        sampling: z.object(sampling).strict().default(z.object(sampling).parse({})),
+        /** Settings of the right side when they differ from the left's. */
+        samplingRight: z.object(sampling).strict().optional(),
+      })
+      .strict(),
+  ),
+  'chat.vote': call<ChatTurn>()(
+    'Vote for the left answer, the right one, or a tie; reveals the models in blind mode',
+    z.object({ turnId: rowId, choice: z.enum(['left', 'right', 'tie']) }).strict(),
+  ),
+  'chat.winRates': call<WinRate[]>()('Win rates per model pair from the votes, with 95% intervals', z.object({}).strict()),
+  'chat.revise': call<PairRow>()(
+    'Turn an answer into a pair: original = the answer, revised = your edit, prompt = the message (earlier turns as history)',
+    z
+      .object({
+        turnId: rowId,
+        side: z.enum(['left', 'right']),
+        revised: text.min(1, 'the revision is empty'),
+        datasetId: rowId.optional(),
+        newDataset: datasetName.optional(),
+      })
+      .strict()
+      .refine((a) => (a.datasetId === undefined) !== (a.newDataset === undefined), 'give either datasetId or newDataset'),
+  ),
+  'eval.run': job<EvalReport>()(
+    'Score two models on a dataset\'s held-out pairs: log-prob margin, perplexities, preference accuracy, answer length',
+    z
+      .object({
+        modelAId: rowId,
+        modelBId: rowId,
+        datasetId: rowId,
+        selectionId: rowId.optional(),
+        split: z.enum(['heldout', 'all']).default('heldout'),
+        heldOut: z.number().gt(0).max(0.5).default(0.1),
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+        limit: z.number().int().min(1).max(100_000).optional(),
+        answerTokens: z.number().int().min(0).max(1024).default(0).describe('generate greedy answers of up to this many tokens (0: do not generate)'),
+      })
+      .strict(),
+  ),
+  'eval.list': call<EvalReport[]>()('Evaluations, newest first', z.object({}).strict()),
+  'eval.export': download(
+    'An evaluation\'s per-pair scores as CSV or JSONL',
+    z.object({ evalId: rowId, format: z.enum(['csv', 'jsonl']).default('csv') }).strict(),
   ),
 
   'train.presets': call<{ recommended: string; presets: TrainPreset[] }>()(

@@ -130,6 +130,7 @@ export interface EventMap {
   'generate.token': GenerationToken
   'run.progress': RunProgress
   'runs.changed': Record<string, never>
+  'evals.changed': Record<string, never>
 }
 export type EventName = keyof EventMap
 
@@ -423,4 +424,84 @@ export interface RunProgress {
   eval?: EvalMetrics
   checkpoint?: string
   message?: string
+}
+
+// ── Side-by-side chat, votes and evaluation ──────────────────────────────────────────────
+
+export type AnswerState = 'streaming' | 'done' | 'stopped' | 'failed'
+export type VoteChoice = 'left' | 'right' | 'tie'
+
+export interface ChatAnswer {
+  text: string
+  state: AnswerState
+  /** The model that wrote it: null while a blind turn is not voted on. */
+  modelId: number | null
+  modelName: string | null
+}
+
+export interface ChatTurn {
+  id: number
+  position: number
+  user: string
+  left: ChatAnswer
+  /** null when the conversation has one model only. */
+  right: ChatAnswer | null
+  /** The vote, as the user saw the sides. */
+  vote: VoteChoice | null
+  /** Whether the models behind the sides are shown (always, outside blind mode). */
+  revealed: boolean
+  createdAt: string
+}
+
+export interface ConversationSummary {
+  id: number
+  title: string
+  modelA: { id: number; name: string }
+  modelB: { id: number; name: string } | null
+  blind: boolean
+  template: PromptTemplate
+  system: string | null
+  turns: number
+  updatedAt: string
+}
+
+export interface Conversation extends ConversationSummary {
+  history: ChatTurn[]
+}
+
+export interface WinRate {
+  modelX: { id: number; name: string }
+  modelY: { id: number; name: string }
+  xWins: number
+  yWins: number
+  ties: number
+  votes: number
+  /** X's win rate counting a tie as half a win, with a 95% Wilson interval. */
+  rate: number
+  low: number
+  high: number
+}
+
+export interface EvalModelSummary {
+  modelId: number | null
+  name: string
+  /** Mean over pairs of (mean log p per ŷ token − mean log p per y token). */
+  marginPerToken: number
+  pplRevised: number
+  pplOriginal: number
+  /** Share of pairs where ŷ is more likely per token than y. */
+  preferenceAccuracy: number
+  /** Mean generated answer length in tokens (null when answers were not generated). */
+  answerTokens: number | null
+}
+
+export interface EvalReport {
+  id: number
+  datasetId: number
+  datasetName: string
+  pairs: number
+  split: 'heldout' | 'all'
+  a: EvalModelSummary
+  b: EvalModelSummary
+  createdAt: string
 }

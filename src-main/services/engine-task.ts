@@ -1,6 +1,6 @@
 // Model work inside a worker: report the backend, and generate text with streamed tokens.
 import { basename } from 'node:path'
-import type { BackendPreference, GenerationResult, PromptTemplate, SamplingSettings } from '../api/types'
+import type { BackendPreference, GenerationResult, Message, PromptTemplate, SamplingSettings } from '../api/types'
 import { ApiError } from '../api/errors'
 import { initBackend, loadModel, loadChatTemplate, promptMessages, renderChat, alpacaPrompt, streamGenerate, type BackendInfo } from '../model'
 import { loadTokenizer } from '../signals/tokenizer'
@@ -16,6 +16,8 @@ export interface GenerateTaskArgs extends SamplingSettings {
   prompt: string
   input: string
   system?: string
+  /** Earlier turns of a conversation (user and assistant messages, in order). */
+  history?: Message[]
   template: PromptTemplate
 }
 
@@ -55,11 +57,30 @@ export async function runGenerate(a: GenerateTaskArgs, ctx: TaskContext): Promis
   }
 }
 
-/** The prompt as the model sees it: FIGA's Alpaca template, the model's chat template, or as typed. */
+/**
+ * The prompt as the model sees it: FIGA's Alpaca template, the model's chat template, or as
+ * typed. Earlier turns come first: as chat messages, or as completed Alpaca exchanges.
+ */
 async function promptText(a: GenerateTaskArgs): Promise<string> {
-  if (a.template === 'raw') return a.input ? `${a.prompt}\n\n${a.input}` : a.prompt
-  if (a.template === 'alpaca') return alpacaPrompt({ instruction: a.prompt, input: a.input, system: a.system })
+  const history = a.history ?? []
+  if (a.template === 'raw') return [...history.map((m) => m.content), a.input ? `${a.prompt}\n\n${a.input}` : a.prompt].join('\n\n')
+  if (a.template === 'alpaca') {
+    const exchanges = pairUp(history).map(([user, answer], i) => `${alpacaPrompt({ instruction: user, system: i === 0 ? a.system : undefined })} ${answer}\n\n`)
+    return exchanges.join('') + alpacaPrompt({ instruction: a.prompt, input: a.input, system: exchanges.length ? undefined : a.system })
+  }
   const chat = await loadChatTemplate(a.modelDir)
   if (!chat) throw new ApiError('invalid_argument', `${basename(a.modelDir)} has no chat template: use the Alpaca or raw template`)
-  return renderChat(chat, promptMessages({ instruction: a.prompt, input: a.input, system: a.system }))
+  const [system, ...last] = promptMessages({ instruction: a.prompt, input: a.input, system: a.system })
+  const head = system.role === 'system' ? [system] : []
+  const tail = system.role === 'system' ? last : [system, ...last]
+  return renderChat(chat, [...head, ...history, ...tail])
+}
+
+/** [user, assistant] exchanges of a history (an unanswered user message is dropped). */
+function pairUp(history: Message[]): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  for (let i = 0; i + 1 < history.length; i++) {
+    if (history[i].role === 'user' && history[i + 1].role === 'assistant') out.push([history[i].content, history[++i].content])
+  }
+  return out
 }

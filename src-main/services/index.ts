@@ -13,6 +13,7 @@ import { runImport } from './import-task'
 import type { CallContext, DownloadPlan, JobPlan } from './implementation'
 import { JobManager } from './jobs'
 import { Training } from './training'
+import { Chat } from './chat'
 import { implementMethods } from './methods'
 import { appRoot, resourcesDir } from './paths'
 
@@ -45,7 +46,8 @@ export async function createServices(options: ServiceOptions): Promise<Services>
   const files = new FileRegistry(dataDir)
   const jobs = new JobManager(events)
   const training = new Training(db, dataDir, jobs, events)
-  const impl = implementMethods({ db, dataDir, version: appVersion(), events, files, jobs, training })
+  const chat = new Chat(db, jobs, events)
+  const impl = implementMethods({ db, dataDir, version: appVersion(), events, files, jobs, training, chat })
 
   if (options.seedDemo) await seedDemo(db, dataDir)
 

@@ -21,6 +21,10 @@ import { deleteModel, getModel, listModels } from '../store/models'
 import type { GenerateTaskArgs } from './engine-task'
 import { addModel, backendPreference, inspectModel, requireModel, setBackendPreference } from './models'
 import type { Training } from './training'
+import type { Chat } from './chat'
+import type { EvalTaskArgs } from './eval-task'
+import { evalRows, getEval, listEvals } from '../store/evals'
+import { exportEvalRows } from './export-eval'
 import { getRun, runMetrics, updateRun } from '../store/runs'
 import type { JobManager } from './jobs'
 
@@ -32,9 +36,10 @@ export interface ServiceDeps {
   files: FileRegistry
   jobs: JobManager
   training: Training
+  chat: Chat
 }
 
-export function implementMethods({ db, dataDir, version, events, files, jobs, training }: ServiceDeps): Implementation {
+export function implementMethods({ db, dataDir, version, events, files, jobs, training, chat }: ServiceDeps): Implementation {
   // The backend is decided inside workers (where models run); ask one once per preference.
   const engines = new Map<BackendPreference, Promise<EngineInfo>>()
   const engineInfo = (preference: BackendPreference): Promise<EngineInfo> => {
@@ -220,6 +225,30 @@ export function implementMethods({ db, dataDir, version, events, files, jobs, tr
       events.emit('models.changed', {})
       events.emit('runs.changed', {})
       return getModel(db, id)!
+    },
+
+    'chat.list': () => chat.list(),
+    'chat.get': ({ conversationId }) => chat.get(conversationId),
+    'chat.create': (r) => chat.create(r),
+    'chat.delete': ({ conversationId }) => ({ deleted: chat.remove(conversationId) }),
+    'chat.send': ({ conversationId, text, sampling, samplingRight }) => chat.send(conversationId, text, sampling, samplingRight),
+    'chat.vote': ({ turnId, choice }) => chat.vote(turnId, choice),
+    'chat.winRates': () => chat.winRates(),
+    'chat.revise': (r) => chat.revise(r),
+    'eval.run': ({ modelAId, modelBId, datasetId, selectionId, ...options }) => {
+      const d = dataset(datasetId)
+      const a = requireModel(getModel(db, modelAId), modelAId)
+      const b = requireModel(getModel(db, modelBId), modelBId)
+      const args: EvalTaskArgs = {
+        dataDir, preference: backendPreference(db), datasetId, selectionId: selectionId ?? null, ...options,
+        models: { a: { id: a.id, name: a.name, path: a.path }, b: { id: b.id, name: b.name, path: b.path } },
+      }
+      return { label: `Evaluate ${a.name} vs ${b.name} on ${d.name}`, task: 'eval', args, onDone: () => events.emit('evals.changed', {}) }
+    },
+    'eval.list': () => listEvals(db),
+    'eval.export': ({ evalId, format }) => {
+      if (!getEval(db, evalId)) throw new ApiError('not_found', `no evaluation with id ${evalId}`)
+      return { fileName: `eval-${evalId}.${format}`, contentType: format === 'csv' ? 'text/csv' : 'application/x-ndjson', stream: () => exportEvalRows(evalRows(db, evalId), format) }
     },
 
     'jobs.list': () => jobs.list(),

@@ -5,6 +5,7 @@ import { runSignals, type SignalsTaskArgs } from './signals-task'
 import { runEngineInfo, runGenerate, type GenerateTaskArgs } from './engine-task'
 import type { BackendPreference, GenerationToken, RunProgress } from '../api/types'
 import { runTraining, type TrainTaskArgs } from './train-task'
+import { runEval, type EvalTaskArgs } from './eval-task'
 
 export interface TaskContext {
   signal: AbortSignal
@@ -23,6 +24,7 @@ export const tasks = {
   engine: (args: { preference: BackendPreference }) => runEngineInfo(args),
   generate: (args: GenerateTaskArgs, ctx: TaskContext) => runGenerate(args, ctx),
   train: (args: TrainTaskArgs, ctx: TaskContext) => runTraining(args, ctx),
+  eval: (args: EvalTaskArgs, ctx: TaskContext) => runEval(args, ctx),
 }
 
 export type TaskName = keyof typeof tasks

@@ -2,11 +2,11 @@
 // (or resumes from the last checkpoint), and records every step, evaluation and checkpoint in
 // SQLite as it goes, so a killed process loses at most the steps since its last checkpoint.
 import type { BackendPreference, RunProgress } from '../api/types'
-import { alpacaPrompt, initBackend } from '../model'
-import { openDb, type Db } from '../store/db'
+import { initBackend } from '../model'
+import { openDb } from '../store/db'
 import { dropMetricsAfter, getRun, recordMetrics, setRunOwner, updateRun } from '../store/runs'
-import { selectionPairIds } from '../store/signals'
-import { Trainer, type TrainExample } from '../train'
+import { Trainer } from '../train'
+import { loadExamples } from './examples'
 import { ApiError } from '../api/errors'
 import type { TaskContext } from './tasks'
 
@@ -69,18 +69,4 @@ export async function runTraining(args: TrainTaskArgs, ctx: TaskContext): Promis
   } finally {
     db.close()
   }
-}
-
-/** The training examples of a run: its selection's pairs, or the whole dataset. */
-function loadExamples(db: Db, datasetId: number | null, selectionId: number | null, method: 'figa' | 'sft'): TrainExample[] {
-  if (datasetId === null) throw new ApiError('not_found', 'the dataset of this run was deleted')
-  const ids = selectionId === null ? null : new Set(selectionPairIds(db, selectionId))
-  const rows = db
-    .prepare('SELECT id, kind, system, instruction, input, original, revised FROM pairs WHERE dataset_id = ? ORDER BY position')
-    .all(datasetId) as Array<{ id: number; kind: 'pair' | 'sft'; system: string | null; instruction: string; input: string; original: string | null; revised: string }>
-  const examples = rows
-    .filter((r) => (ids === null || ids.has(r.id)) && (method === 'sft' || r.kind === 'pair'))
-    .map((r) => ({ id: r.id, prompt: alpacaPrompt({ instruction: r.instruction, input: r.input, system: r.system }), original: r.original, revised: r.revised }))
-  if (examples.length === 0) throw new ApiError('invalid_argument', method === 'figa' ? 'no pairs to train on (FIGA needs original and revised responses)' : 'no rows to train on')
-  return examples
 }

@@ -144,4 +144,61 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'side-by-side chat, votes and evaluations',
+    sql: `
+      CREATE TABLE conversations (
+        id         INTEGER PRIMARY KEY,
+        title      TEXT NOT NULL,
+        model_a    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        model_b    INTEGER REFERENCES models(id) ON DELETE CASCADE,
+        blind      INTEGER NOT NULL,
+        template   TEXT NOT NULL,
+        system     TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      -- One user message and the two answers. In blind mode 'swapped' says that model B is shown
+      -- on the left; the UI learns it only with the vote.
+      CREATE TABLE turns (
+        id              INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        position        INTEGER NOT NULL,
+        user_text       TEXT NOT NULL,
+        answer_a        TEXT NOT NULL DEFAULT '',
+        answer_b        TEXT,
+        state_a         TEXT NOT NULL DEFAULT 'streaming',
+        state_b         TEXT,
+        swapped         INTEGER NOT NULL DEFAULT 0,
+        vote            TEXT CHECK (vote IN ('a', 'b', 'tie')),
+        voted_at        TEXT,
+        created_at      TEXT NOT NULL,
+        UNIQUE (conversation_id, position)
+      );
+      CREATE TABLE evals (
+        id          INTEGER PRIMARY KEY,
+        model_a     INTEGER REFERENCES models(id) ON DELETE SET NULL,
+        model_b     INTEGER REFERENCES models(id) ON DELETE SET NULL,
+        name_a      TEXT NOT NULL,
+        name_b      TEXT NOT NULL,
+        dataset_id  INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+        settings    TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+      CREATE TABLE eval_rows (
+        eval_id        INTEGER NOT NULL REFERENCES evals(id) ON DELETE CASCADE,
+        pair_id        INTEGER NOT NULL,
+        side           TEXT NOT NULL CHECK (side IN ('a', 'b')),
+        logp_revised   REAL NOT NULL,
+        tokens_revised INTEGER NOT NULL,
+        logp_original  REAL NOT NULL,
+        tokens_original INTEGER NOT NULL,
+        answer_tokens  INTEGER,
+        answer         TEXT,
+        PRIMARY KEY (eval_id, pair_id, side)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]

@@ -63,12 +63,13 @@ export function pairInserter(db: Db, datasetId: number) {
     findDuplicate(hash: string): string | null | undefined {
       return byHash.get(datasetId, hash) as string | null | undefined
     },
-    insert(row: NormalizedRow, hash: string, location: string): void {
-      insert.run(
+    /** Inserts the row and returns its id. */
+    insert(row: NormalizedRow, hash: string, location: string): number {
+      return Number(insert.run(
         datasetId, position++, row.kind, row.system, row.instruction, row.input,
         row.history === null ? null : JSON.stringify(row.history),
         row.original, row.revised, row.reference, hash, location,
-      )
+      ).lastInsertRowid)
     },
   }
 }

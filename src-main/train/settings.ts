@@ -236,21 +236,27 @@ export function presetsFor(paramCount: number, method: 'figa' | 'sft' = 'figa', 
 /**
  * Rough upper bound of the WASM heap a training run needs, in bytes: weights and XNNPACK's packed
  * copy, gradients of the trainable weights (and the frozen base copy of LoRA targets), saved
- * activations of the longest micro-batch, and the LM head's probabilities.
+ * activations of the longest micro-batch, and the LM head's probabilities. `longest` is the
+ * longest sequence of the data (default: the max length).
  */
-export function estimateTrainingBytes(c: ModelConfig, paramCount: number, s: TrainSettings, loraParams = 0, loraTargetParams = 0): number {
+export function estimateTrainingBytes(
+  c: ModelConfig,
+  paramCount: number,
+  s: TrainSettings,
+  o: { longest?: number; loraParams?: number; loraTargetParams?: number } = {},
+): number {
   const weights = 2 * 4 * paramCount
-  const trainable = s.lora ? 4 * (2 * loraTargetParams + loraParams) : 4 * paramCount
+  const trainable = s.lora ? 4 * (2 * (o.loraTargetParams ?? 0) + (o.loraParams ?? 0)) : 4 * paramCount
   const rows = s.microBatch * (s.method === 'figa' ? 2 : 1)
-  const T = Math.min(s.maxLength, c.maxPositions)
+  const T = Math.min(o.longest ?? s.maxLength, s.maxLength, c.maxPositions)
   const tokens = rows * T
   // saved activations per token and layer (norm inputs/outputs, q k v, rotated q k, attention out,
   // MLP pre-activations) and per row the attention probabilities of every head
   const perTokenLayer = 4 * (14 * c.hiddenSize + 5 * c.intermediateSize)
-  const attention = 4 * 3 * c.numHeads * T * T * rows
+  const attention = 4 * 2 * c.numHeads * T * T * rows
   const activations = c.numLayers * (tokens * perTokenLayer + attention)
-  const headRows = s.efficiency.sparseHead ? Math.min(tokens, Math.ceil(tokens * 0.5)) : tokens
-  const head = 4 * 3 * Math.min(headRows, HEAD_CHUNK_ELEMENTS / c.vocabSize + 1) * c.vocabSize
+  const headRows = s.efficiency.sparseHead ? Math.ceil(tokens * 0.5) : tokens
+  const head = 4 * 3 * Math.min(headRows, Math.floor(HEAD_CHUNK_ELEMENTS / c.vocabSize) + 1) * c.vocabSize
   // backward transposes: one transposed + packed copy of the largest weight at a time
   const transient = 2 * 4 * c.hiddenSize * Math.max(c.vocabSize, c.intermediateSize, 3 * c.hiddenSize)
   return weights + trainable + activations + head + transient

@@ -482,7 +482,11 @@ function makeInfo(model: CausalLM, s: TrainSettings, trainable: Trainable, data:
     report: data.report,
     paramCount: model.paramCount,
     trainableParams,
-    estimatedBytes: estimateTrainingBytes(model.config, model.paramCount, s, s.lora ? trainableParams : 0, loraTargetParams),
+    estimatedBytes: estimateTrainingBytes(model.config, model.paramCount, s, {
+      longest: data.train.reduce((m, p) => Math.max(m, p.revised.ids.length, p.original?.ids.length ?? 0), 0),
+      loraParams: s.lora ? trainableParams : 0,
+      loraTargetParams,
+    }),
     backend: backendInfo()?.detail ?? tf.getBackend(),
   }
 }
