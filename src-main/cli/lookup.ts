@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { ApiError } from '../api/errors'
-import type { DatasetSummary, ModelSummary, RunSummary, Selection } from '../api/types'
+import type { DatasetSummary, ModelInspection, ModelSummary, RunSummary, Selection } from '../api/types'
 import type { Services } from '../services'
 
 const ctx = { host: 'cli' as const }
@@ -49,4 +49,16 @@ export async function findRun(services: Services, value: string): Promise<RunSum
   const list = (await services.call('runs.list', {}, ctx)) as RunSummary[]
   const id = /^run:(\d+)$/.exec(value)?.[1]
   return id !== undefined ? list.find((r) => r.id === Number(id)) : byNameOrId(list, value)
+}
+
+/** An added model by name, or a folder (added on the way, as the app would). */
+export async function ensureModel(services: Services, value: string): Promise<ModelSummary> {
+  const list = (await services.call('models.list', {}, ctx)) as ModelSummary[]
+  const path = resolve(value)
+  const found = list.find((m) => m.path === path || m.name.toLowerCase() === value.toLowerCase())
+  if (found) return found
+  if (!existsSync(path)) throw new ApiError('not_found', `"${value}" is neither a model folder nor the name of an added model`)
+  const inspection = (await services.call('models.inspect', { path }, ctx)) as ModelInspection
+  if (!inspection.ok) throw new ApiError('invalid_argument', `${path} cannot be used: ${inspection.problems.join('; ')}`)
+  return (await services.call('models.add', { path }, ctx)) as ModelSummary
 }

@@ -13,6 +13,7 @@ import { progressBar, table } from './output'
 import { collectMapping, parseNumber, parsePort, parseWhole } from './args'
 import { findDataset, findDatasetOrNull, findRun } from './lookup'
 import { addTrainCommands, copyModel } from './train-commands'
+import { addChatCommands } from './chat-commands'
 import { addModelCommands } from './model-commands'
 import { formatPairDiff, formatStats } from './signals-view'
 import { DEFAULT_FIGA, weightedTokens } from '../signals/weighted-counts'
@@ -183,6 +184,7 @@ function buildProgram(open: (o: { dataDir?: string; demo?: boolean }) => Promise
 
   addModelCommands(program, () => open({ dataDir: dataDir() }))
   addTrainCommands(program, () => open({ dataDir: dataDir() }))
+  addChatCommands(program, () => open({ dataDir: dataDir() }))
 
   program
     .command('serve')

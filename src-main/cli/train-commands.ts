@@ -3,11 +3,11 @@ import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { Command, Option } from 'commander'
 import { ApiError } from '../api/errors'
-import type { ModelInspection, ModelSummary, RunProgress, RunSummary, TrainSettings } from '../api/types'
+import type { RunProgress, RunSummary, TrainSettings } from '../api/types'
 import type { Services } from '../services'
 import { progressBar, table } from './output'
 import { parseJsonObject, parseNumber, parseWhole } from './args'
-import { findDataset, findSelection } from './lookup'
+import { ensureModel, findDataset, findSelection } from './lookup'
 
 const ctx = { host: 'cli' as const }
 type Open = () => Promise<Services>
@@ -37,7 +37,7 @@ export function addTrainCommands(program: Command, open: Open): void {
       const services = await open()
       const dataset = await findDataset(services, o.dataset)
       const selection = o.selection ? await findSelection(services, dataset, o.selection) : undefined
-      const model = await modelFor(services, o.model)
+      const model = await ensureModel(services, o.model)
       const settings: Partial<TrainSettings> = { ...(o.settings ?? {}) }
       if (o.alpha !== undefined) settings.alpha = o.alpha
       if (o.beta !== undefined) settings.beta = o.beta
@@ -146,16 +146,5 @@ interface TrainOptions {
 
 
 
-/** An added model by name, or a folder (added on the way, as the app would). */
-async function modelFor(services: Services, value: string): Promise<ModelSummary> {
-  const list = (await services.call('models.list', {}, ctx)) as ModelSummary[]
-  const path = resolve(value)
-  const found = list.find((m) => m.path === path || m.name.toLowerCase() === value.toLowerCase())
-  if (found) return found
-  if (!existsSync(path)) throw new ApiError('not_found', `"${value}" is neither a model folder nor the name of an added model`)
-  const inspection = (await services.call('models.inspect', { path }, ctx)) as ModelInspection
-  if (!inspection.ok) throw new ApiError('invalid_argument', `${path} cannot be used: ${inspection.problems.join('; ')}`)
-  return (await services.call('models.add', { path }, ctx)) as ModelSummary
-}
 
 

@@ -207,3 +207,30 @@ describe('figa models, generate, logits, engine', () => {
     expect(figa(['engine'], dataDir).stdout).toMatch(/preference cpu/)
   })
 })
+
+describe('figa chat and eval', () => {
+  const dataDir = join(t.dir, 'chat-data')
+  const demo = join(root, 'resources', 'demo-model')
+
+  it('chats with two models side by side from piped input, keeping the conversation', () => {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'chat', '--model', demo, '--compare', demo, '--max-new', '6', '--seed', '2'], {
+      input: 'Hello\nAgain\n/quit\n', encoding: 'utf8', timeout: 120_000,
+    })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^chatting with demo-model and demo-model \(alpaca template\)/)
+    expect(r.stdout.match(/demo-model> /g)).toHaveLength(4)
+    const list = JSON.parse(figa(['call', 'chat.list'], dataDir).stdout) as Array<{ turns: number }>
+    expect(list[0].turns).toBe(2)
+  })
+
+  it('evaluates two models on a dataset and writes per-pair scores', () => {
+    expect(figa(['import', join(root, 'test', 'fixtures', 'train', 'tiny-pairs.jsonl'), '--dataset', 'tiny'], dataDir).code).toBe(0)
+    const out = join(t.dir, 'eval.csv')
+    const r = figa(['eval', '--a', demo, '--b', demo, '--dataset', 'tiny', '--split', 'all', '--limit', '3', '--out', out], dataDir)
+    expect(r.stderr).toMatch(/per-pair scores written/)
+    expect(r.stdout).toMatch(/3 +pairs of tiny/)
+    expect(r.stdout).toMatch(/demo-model\s+-?\d+\.\d{4}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d%/)
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(4)
+  })
+})
