@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 90_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Worker threads start TypeScript through tsx and the machine may be busy: wait generously
+    // for what a test polls (jobs finishing, the page updating).
+    expect: { poll: { timeout: 30_000, interval: 50 } },
   },
 })

@@ -52,9 +52,14 @@ describe('signals service', () => {
     expect(s.histogram.counts[19]).toBe(1) // the full rewrite, edit ratio 1
   })
 
-  it('recomputes only an edited pair', async () => {
+  it('recomputes an edited pair at once and leaves the others cached', async () => {
+    const before = services.db.prepare('SELECT count(*) FROM pair_signals').pluck().get()
     await services.call('pairs.update', { pairId: pairIds[0], revised: 'The dog sat down.' }, ctx)
-    expect(await compute()).toEqual({ total: 5, computed: 1, cached: 4 })
+    // The old entry no longer applies (new content hash); the new one was written with the edit.
+    expect(await compute()).toEqual({ total: 5, computed: 0, cached: 5 })
+    expect(services.db.prepare('SELECT count(*) FROM pair_signals').pluck().get()).toBe(before)
+    const page = (await services.call('signals.pairs', { datasetId, tokenizer }, ctx)) as { rows: Array<{ pairId: number; counts: { added: number; substituted: number } }> }
+    expect(page.rows.find((r) => r.pairId === pairIds[0])!.counts).toMatchObject({ substituted: 3, added: 5 })
     const view = (await services.call('signals.pair', { pairId: pairIds[0], tokenizer }, ctx)) as PairSignalView
     expect(view.counts).toMatchObject({ substituted: 3, added: 5 })
   })
