@@ -1,16 +1,24 @@
-// Writes resources/demo-model: a tiny Llama-shaped model (random weights, seeded) with a
-// byte-level BPE tokenizer (the 256 bytes, no merges, <|endoftext|> as EOS), in Hugging Face
-// layout. It lets the app's model features run on a fresh install with nothing downloaded; its
-// answers are noise until it is trained.
+// Writes resources/demo-model: a tiny Llama-shaped model with a byte-level BPE tokenizer (the
+// 256 bytes, no merges, <|endoftext|> as EOS), in Hugging Face layout, so that every model
+// feature runs on a fresh install with nothing downloaded.
 //
-//   npx tsx tools/make-demo-model.ts [OUT_DIR]
+// It plays the model that wrote the demo dataset's ORIGINAL responses: seeded random weights,
+// then SFT on those original responses (with this app's own trainer). FIGA training on the demo
+// dataset then teaches it the revisions, which the Chat screen can show side by side.
+//
+//   npx tsx tools/make-demo-model.ts [OUT_DIR] [--steps N]
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { initBackend, parseConfig, randomModel, saveModel } from '../src-main/model'
+import { readFileSync } from 'node:fs'
+import { alpacaPrompt, initBackend, parseConfig, randomModel, saveModel } from '../src-main/model'
+import { Trainer, type TrainExample } from '../src-main/train'
 
-const out = resolve(process.argv[2] ?? 'resources/demo-model')
+const args = process.argv.slice(2)
+const stepsAt = args.indexOf('--steps')
+const steps = stepsAt >= 0 ? Number(args[stepsAt + 1]) : 600
+const out = resolve(args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--steps') ?? 'resources/demo-model')
 const EOS = '<|endoftext|>'
 const EOS_ID = 256
 
@@ -58,7 +66,7 @@ const config = parseConfig({
   num_attention_heads: 4,
   num_key_value_heads: 2,
   head_dim: 16,
-  max_position_embeddings: 512,
+  max_position_embeddings: 2048,
   rms_norm_eps: 1e-6,
   rope_theta: 10000,
   rope_scaling: null,
@@ -71,13 +79,33 @@ const config = parseConfig({
   torch_dtype: 'float32',
 })
 
-await initBackend('cpu')
-const staging = mkdtempSync(join(tmpdir(), 'figa-demo-tok-'))
+await initBackend('wasm')
+const staging = mkdtempSync(join(tmpdir(), 'figa-demo-'))
+const initial = join(staging, 'initial')
 writeFileSync(join(staging, 'tokenizer.json'), JSON.stringify(tokenizer))
 writeFileSync(join(staging, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n')
 const model = randomModel(config, 20241126)
-await saveModel(model, out, { tokenizerFrom: staging })
+await saveModel(model, initial, { tokenizerFrom: staging })
 model.dispose()
+
+// SFT on the original responses: the demo model is the one that wrote them.
+const rows = readFileSync(resolve('resources/demo/demo-spa.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
+const examples: TrainExample[] = rows.map((r, id) => ({ id, prompt: alpacaPrompt({ instruction: r.instruction, input: r.input }), original: null, revised: r.original_output }))
+const trainer = await Trainer.start({
+  modelDir: initial,
+  examples,
+  outDir: join(staging, 'run'),
+  settings: {
+    method: 'sft', lr: 3e-3, schedule: 'cosine', warmupSteps: 20, weightDecay: 0.01, microBatch: 4, accumulation: 1, maxSteps: steps,
+    maxLength: 1024, heldOut: 0, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 7,
+  },
+})
+const result = await trainer.run({
+  onStep: (m) => m.step % 25 === 0 && console.log(`step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${m.tokensPerSec.toFixed(0)} tokens/s)`),
+})
+trainer.dispose()
+rmSync(out, { recursive: true, force: true })
+cpSync(result.finalDir, out, { recursive: true })
 rmSync(staging, { recursive: true, force: true })
-console.log(`wrote ${out} (${model.paramCount.toLocaleString()} parameters)`)
+console.log(`wrote ${out}: ${config.vocabSize}-token byte-level Llama, SFT for ${result.steps} steps on the demo's original responses`)
 process.exit(0)
