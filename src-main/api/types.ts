@@ -323,6 +323,7 @@ export interface GenerationToken {
 
 export type TrainMethod = 'figa' | 'sft'
 
+/** The training settings the app shows and edits (src-main/train/settings.ts has the rest, at their defaults). */
 export interface TrainSettings {
   method: TrainMethod
   alpha: number
@@ -385,6 +386,7 @@ export interface RunDetail extends RunSummary {
   settings: TrainSettings
 }
 
+/** One optimizer step as the dashboard charts it (the trainer's StepMetrics carries a few more fields). */
 export interface StepMetrics {
   step: number
   totalSteps: number
