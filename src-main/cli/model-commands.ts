@@ -2,10 +2,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Command, Option } from 'commander'
-import * as tf from '@tensorflow/tfjs'
 import { ApiError } from '../api/errors'
 import type { BackendPreference, EngineInfo, GenerationResult, GenerationToken, ModelInspection, ModelSummary } from '../api/types'
-import { generate, initBackend, loadModel } from '../model'
 import type { Services } from '../services'
 import { backendPreference } from '../services/models'
 import { table } from './output'
@@ -128,6 +126,8 @@ export function addModelCommands(program: Command, open: Open): void {
     .action(async (o: { model: string; ids: number[]; greedy?: number; backend: BackendPreference }) => {
       const dir = resolve(o.model)
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ApiError('not_found', `${dir} is not a folder`)
+      // The engine (and TF.js) loads only for this command.
+      const [tf, { generate, initBackend, loadModel }] = await Promise.all([import('@tensorflow/tfjs'), import('../model')])
       const backend = await initBackend(o.backend)
       const model = await loadModel(dir)
       try {

@@ -1,10 +1,10 @@
 // The examples training and evaluation read from a dataset: its pairs (and, for SFT, its SFT
 // rows), or a saved selection of them, with the prompt in FIGA's Alpaca format.
 import { ApiError } from '../api/errors'
-import { alpacaPrompt } from '../model'
+import { alpacaPrompt } from '../model/prompt'
 import type { Db } from '../store/db'
 import { selectionPairIds } from '../store/signals'
-import type { TrainExample } from '../train'
+import type { TrainExample } from '../train/data'
 
 /** A dataset's examples: a selection's pairs, or all of them (SFT rows too for SFT). */
 export function loadExamples(db: Db, datasetId: number | null, selectionId: number | null, method: 'figa' | 'sft'): TrainExample[] {

@@ -3,12 +3,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { ApiError } from '../api/errors'
 import type { BackendPreference, ModelInspection, ModelSummary } from '../api/types'
-import { inspectModelFolder } from '../model'
 import { getMeta, setMeta, type Db } from '../store/db'
 import { findModel, insertModel } from '../store/models'
 
 export async function inspectModel(path: string): Promise<ModelInspection> {
   const dir = resolve(path)
+  // Lazily: the model engine loads TF.js, which the main thread otherwise never needs.
+  const { inspectModelFolder } = await import('../model/model')
   const info = await inspectModelFolder(dir)
   const problems = [...info.problems]
   if (info.files.length > 0 && !info.files.includes('tokenizer.json')) problems.push('tokenizer.json is missing (the app needs the model\'s tokenizer)')

@@ -1,11 +1,12 @@
 // Long work that runs inside a worker thread. Each task gets plain-data arguments and a
-// context to report progress and observe cancellation; it returns plain data.
-import { runImport, type ImportTaskArgs } from './import-task'
-import { runSignals, type SignalsTaskArgs } from './signals-task'
-import { runEngineInfo, runGenerate, type GenerateTaskArgs } from './engine-task'
+// context to report progress and observe cancellation; it returns plain data. Task modules
+// load on demand, so that an import worker does not load TF.js.
 import type { BackendPreference, GenerationToken, RunProgress } from '../api/types'
-import { runTraining, type TrainTaskArgs } from './train-task'
-import { runEval, type EvalTaskArgs } from './eval-task'
+import type { ImportTaskArgs } from './import-task'
+import type { SignalsTaskArgs } from './signals-task'
+import type { GenerateTaskArgs } from './engine-task'
+import type { TrainTaskArgs } from './train-task'
+import type { EvalTaskArgs } from './eval-task'
 
 export interface TaskContext {
   signal: AbortSignal
@@ -19,12 +20,12 @@ export type WorkerEvent = 'generate.token' | 'run.progress'
 export type WorkerEventPayload<E extends WorkerEvent> = E extends 'generate.token' ? Omit<GenerationToken, 'jobId'> : RunProgress
 
 export const tasks = {
-  import: (args: ImportTaskArgs, ctx: TaskContext) => runImport(args, ctx),
-  signals: (args: SignalsTaskArgs, ctx: TaskContext) => runSignals(args, ctx),
-  engine: (args: { preference: BackendPreference }) => runEngineInfo(args),
-  generate: (args: GenerateTaskArgs, ctx: TaskContext) => runGenerate(args, ctx),
-  train: (args: TrainTaskArgs, ctx: TaskContext) => runTraining(args, ctx),
-  eval: (args: EvalTaskArgs, ctx: TaskContext) => runEval(args, ctx),
+  import: async (args: ImportTaskArgs, ctx: TaskContext) => (await import('./import-task')).runImport(args, ctx),
+  signals: async (args: SignalsTaskArgs, ctx: TaskContext) => (await import('./signals-task')).runSignals(args, ctx),
+  engine: async (args: { preference: BackendPreference }) => (await import('./engine-task')).runEngineInfo(args),
+  generate: async (args: GenerateTaskArgs, ctx: TaskContext) => (await import('./engine-task')).runGenerate(args, ctx),
+  train: async (args: TrainTaskArgs, ctx: TaskContext) => (await import('./train-task')).runTraining(args, ctx),
+  eval: async (args: EvalTaskArgs, ctx: TaskContext) => (await import('./eval-task')).runEval(args, ctx),
 }
 
 export type TaskName = keyof typeof tasks
