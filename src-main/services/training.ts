@@ -40,7 +40,7 @@ export class Training {
   presets(modelId: number, method: TrainMethod) {
     const model = getModel(this.db, modelId)
     if (!model) throw new ApiError('not_found', `no model with id ${modelId}`)
-    return presetsFor(model.paramCount, method)
+    return presetsFor(model.paramCount, method, familyOf(model.modelType))
   }
 
   start(r: StartRunRequest): RunSummary {
@@ -52,7 +52,7 @@ export class Training {
       throw new ApiError('not_found', `dataset "${dataset.name}" has no selection with id ${r.selectionId}`)
     }
     if (r.method === 'figa' && dataset.pairCount === 0) throw new ApiError('invalid_argument', `"${dataset.name}" has no pairs: FIGA needs original and revised responses (SFT can use it)`)
-    const { recommended, presets } = presetsFor(model.paramCount, r.method)
+    const { recommended, presets } = presetsFor(model.paramCount, r.method, familyOf(model.modelType))
     const presetName = r.preset ?? recommended
     const preset = presets.find((p) => p.name === presetName)
     if (!preset) throw new ApiError('invalid_argument', `no preset "${presetName}" (have: ${presets.map((p) => p.name).join(', ')})`)
@@ -128,6 +128,11 @@ export class Training {
         this.events.emit('runs.changed', {})
       })
   }
+}
+
+/** LoRA targets and presets differ between GPT-2 (fused c_attn) and the Llama family. */
+function familyOf(modelType: string): 'gpt2' | 'llama' {
+  return modelType === 'gpt2' ? 'gpt2' : 'llama'
 }
 
 function isAlive(pid: number): boolean {

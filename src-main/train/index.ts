@@ -3,6 +3,7 @@
 export { Trainer, type StepMetrics, type EvalMetrics, type RunOptions, type RunResult, type StartOptions, type ResumeOptions, type TrainerInfo } from './trainer'
 export {
   type TrainSettings,
+  type TrainSettingsInput,
   type LoraSettings,
   type EfficiencySettings,
   type Preset,
@@ -14,10 +15,15 @@ export {
   presetsFor,
   defaultLoraTargets,
   estimateTrainingBytes,
+  activationBytes,
+  fitMicroBatch,
+  fitPreset,
+  WASM_TRAIN_BUDGET,
 } from './settings'
 export { type TrainExample, type PreparedPair, type PreparedBranch, type PrepareReport, prepareExamples, splitExamples, datasetHash, microBatches, tokenizeBranch } from './data'
 export { figaLoss, penalised, weightedCrossEntropy, type LossParts, type TokenTerms, type TauFilter } from './objectives'
-export { planBatch, batchLoss, hiddenStates, headWeight, type BatchPlan } from './batch'
+export { planBatch, batchLoss, headWeight, type BatchPlan, type RowGroup, type Selection } from './batch'
+export { accumulateStep, stepObjective, type StepGradients } from './step'
 export { AdamW, learningRate, globalNorm, clipFactor } from './optimizer'
 export { LoraTrainable, fullTrainable, loraTargets } from './params'
 export { readState, listCheckpoints, STATE_FILE, OPTIMIZER_FILE, LORA_FILE, type TrainerState } from './checkpoint'

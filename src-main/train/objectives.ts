@@ -13,6 +13,7 @@
 // w·(softmax − onehot) with the signed weights figaLoss decided.
 
 import * as tf from '@tensorflow/tfjs'
+import { tidy } from '../model/layers'
 import { HEAD_CHUNK_ELEMENTS } from './settings'
 
 export interface TauFilter {
@@ -127,10 +128,9 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
   const blocks: [number, number][] = []
   for (let c0 = 0; c0 < n; c0 += chunk) blocks.push([c0, Math.min(chunk, n - c0)])
 
-  // G = w·(softmax(logits) − onehot(target)) for rows c0..c0+m-1 (hs: those rows' hidden states)
-  const gradFactor = (logits: tf.Tensor2D, lse: tf.Tensor2D, c0: number, m: number): tf.Tensor2D => {
+  // G = w·(softmax(logits) − onehot(target)) for rows c0..c0+m-1, from probs = softmax(logits)
+  const gradFactor = (probs: tf.Tensor2D, c0: number, m: number): tf.Tensor2D => {
     const w = Float32Array.from(weights.subarray(c0, c0 + m))
-    const probs = tf.exp(tf.sub(logits, lse))
     const onehotIdx = new Int32Array(2 * m)
     for (let r = 0; r < m; r++) {
       onehotIdx[2 * r] = r
@@ -139,11 +139,14 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
     const hot = tf.scatterND(tf.tensor2d(onehotIdx, [m, 2], 'int32'), tf.tensor1d(w), [m, V])
     return tf.sub(tf.mul(probs, tf.tensor2d(w, [m, 1])), hot) as tf.Tensor2D
   }
+  // logits, their log-sum-exp (max-shifted) and the softmax from the same exponentials
   const logitsOf = (hs: tf.Tensor2D, w: tf.Tensor2D) => {
     const logits = tf.matMul(hs, w) as tf.Tensor2D
     const mx = tf.max(logits, 1, true)
-    const lse = tf.add(mx, tf.log(tf.sum(tf.exp(tf.sub(logits, mx)), 1, true))) as tf.Tensor2D
-    return { logits, lse }
+    const e = tf.exp(tf.sub(logits, mx))
+    const sum = tf.sum(e, 1, true)
+    const lse = tf.add(mx, tf.log(sum)) as tf.Tensor2D
+    return { logits, lse, probs: () => tf.div(e, sum) as tf.Tensor2D }
   }
 
   const op = (h: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -151,23 +154,23 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
     const hs = tf.gather(h, idx) as tf.Tensor2D
     let kept: tf.Tensor2D | null = null
     for (const [c0, m] of blocks) {
-      const out = tf.tidy(() => {
+      let c: Float32Array<ArrayBufferLike> = new Float32Array(0)
+      const probsKept = tidy((): tf.Tensor2D | null => {
         const hc = blocks.length === 1 ? hs : (hs.slice([c0, 0], [m, D]) as tf.Tensor2D)
-        const { logits, lse } = logitsOf(hc, w as tf.Tensor2D)
+        const { logits, lse, probs } = logitsOf(hc, w as tf.Tensor2D)
         const flat = new Int32Array(m)
         for (let r = 0; r < m; r++) flat[r] = r * V + targets[c0 + r]
         const tl = tf.gather(logits.reshape([m * V]), tf.tensor1d(flat, 'int32'))
-        const c = tf.sub(lse.reshape([m]), tl)
-        return { c: c.dataSync() as Float32Array, logits: tf.keep(logits), lse: tf.keep(lse) }
+        c = tf.sub(lse.reshape([m]), tl).dataSync() as Float32Array
+        return taping && blocks.length === 1 ? probs() : null
       })
-      ce.set(out.c, c0)
+      ce.set(c, c0)
       if (blocks.length === 1) {
         weights = weigh(ce)
         if (weights.length !== n) throw new Error('weigh() must return one weight per row')
-        if (taping) kept = tf.tidy(() => gradFactor(out.logits, out.lse, c0, m))
+        if (probsKept) kept = tf.tidy(() => gradFactor(probsKept, c0, m))
       }
-      out.logits.dispose()
-      out.lse.dispose()
+      probsKept?.dispose()
     }
     if (blocks.length > 1) {
       weights = weigh(ce)
@@ -193,8 +196,7 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
           for (const [c0, m] of blocks) {
             const r = tf.tidy((): tf.TensorContainer => {
               const hc = hsS.slice([c0, 0], [m, D]) as tf.Tensor2D
-              const { logits, lse } = logitsOf(hc, wS)
-              const g = tf.mul(gradFactor(logits as tf.Tensor2D, lse, c0, m), scale) as tf.Tensor2D
+              const g = tf.mul(gradFactor(logitsOf(hc, wS).probs(), c0, m), scale) as tf.Tensor2D
               const dh = tf.transpose(tf.matMul(wS, tf.transpose(g))) as tf.Tensor2D
               const dw = trainHead ? (tf.matMul(tf.transpose(hc), g) as tf.Tensor2D) : null
               return dw ? { dh, dw } : { dh }

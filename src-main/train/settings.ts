@@ -19,6 +19,11 @@ export interface EfficiencySettings {
   sparseHead: boolean
   /** group the pairs of an optimizer step into micro-batches of similar length (less padding) */
   bucketing: boolean
+  /**
+   * run the y rows in their own call and skip their backward pass when the τ filter drops every
+   * bad token of the micro-batch (no effect without a τ filter)
+   */
+  pruneFiltered: boolean
 }
 
 export interface TrainSettings {
@@ -101,11 +106,14 @@ export const DEFAULT_SETTINGS: Readonly<TrainSettings> = Object.freeze({
   checkpointEvery: 200,
   keepCheckpoints: 3,
   lora: null,
-  efficiency: Object.freeze({ sharedPrefix: true, sparseHead: true, bucketing: true }),
+  efficiency: Object.freeze({ sharedPrefix: true, sparseHead: true, bucketing: true, pruneFiltered: true }),
 }) as TrainSettings
 
+/** Settings as callers may give them: any field may be missing, efficiency flags too. */
+export type TrainSettingsInput = Omit<Partial<TrainSettings>, 'efficiency'> & { efficiency?: Partial<EfficiencySettings> }
+
 /** Fill the missing fields with defaults (nested efficiency too). */
-export function withDefaults(partial: Partial<TrainSettings> = {}): TrainSettings {
+export function withDefaults(partial: TrainSettingsInput = {}): TrainSettings {
   return {
     ...DEFAULT_SETTINGS,
     ...partial,
@@ -174,8 +182,8 @@ export function validateSettings(s: TrainSettings): TrainSettings {
     }
   }
   const e = s.efficiency
-  if (!e || typeof e !== 'object' || ['sharedPrefix', 'sparseHead', 'bucketing'].some((k) => typeof (e as unknown as Record<string, unknown>)[k] !== 'boolean')) {
-    p.push('efficiency must have boolean sharedPrefix, sparseHead and bucketing')
+  if (!e || typeof e !== 'object' || ['sharedPrefix', 'sparseHead', 'bucketing', 'pruneFiltered'].some((k) => typeof (e as unknown as Record<string, unknown>)[k] !== 'boolean')) {
+    p.push('efficiency must have boolean sharedPrefix, sparseHead, bucketing and pruneFiltered')
   }
   if (p.length) throw new SettingsError(p)
   return s
@@ -194,49 +202,90 @@ export interface Preset {
   settings: TrainSettings
 }
 
+/** The WASM heap budget (mirrors model/WASM_MEMORY_BUDGET: 4 GiB minus headroom). */
+export const WASM_TRAIN_BUDGET = 3.6 * 1024 ** 3
+
 /**
- * Settings that fit the 4 GiB WASM memory by model size (parameter count). `family` only picks
- * the LoRA target names for the LoRA presets (default llama's q_proj, v_proj).
+ * Settings by model size (parameter count) that fit the 4 GiB WASM memory. `family` picks the LoRA
+ * target names (llama: q_proj, v_proj; gpt2: c_attn). With the model's `config`, the micro-batch is
+ * lowered and, where even one pair of max-length sequences would not fit, the max length too (the
+ * trainer lowers the micro-batch by itself as well, from the real sequence lengths).
  *
  *   tiny   < 40M    full fine-tuning, micro-batch 4 × accumulation 8 (32 pairs/step), lr 1e-4
- *   small  < 160M   full fine-tuning, micro-batch 2 × 16, lr 3e-5
+ *   small  < 160M   full fine-tuning, micro-batch 1 × 32, lr 3e-5
  *   medium < 450M   LoRA r 16 (α 32) on the attention projections, micro-batch 1 × 32, lr 2e-4
- *   large  ≥ 450M   the same LoRA preset; the model itself does not fit the WASM backend
- *                   (loadModel refuses it): use @tensorflow/tfjs-node
+ *   large  ≥ 450M   the same LoRA settings; the model does not fit the WASM backend at all
+ *                   (loadModel refuses it): it needs @tensorflow/tfjs-node
+ * All: FIGA α 1, β 0.5, γ 0, τ 0.6, constant lr, AdamW without weight decay, clip 1, 3 epochs,
+ * max length 512, 5 % held out, every saving on.
  */
-export function presetFor(paramCount: number, family: 'gpt2' | 'llama' = 'llama'): Preset {
-  const base = withDefaults({ efficiency: { sharedPrefix: true, sparseHead: true, bucketing: true } })
+export function presetFor(paramCount: number, family: 'gpt2' | 'llama' = 'llama', config?: ModelConfig): Preset {
+  const base = withDefaults({})
   const common: Partial<TrainSettings> = { epochs: 3, evalEvery: 25, checkpointEvery: 100, warmupSteps: 0, schedule: 'constant', maxLength: 512 }
+  let p: Preset
   if (paramCount < 40e6) {
-    return { name: 'tiny', description: 'full fine-tuning, 32 pairs per step', settings: { ...base, ...common, microBatch: 4, accumulation: 8, lr: 1e-4 } }
+    p = { name: 'tiny', description: 'full fine-tuning, 32 pairs per step', settings: { ...base, ...common, microBatch: 4, accumulation: 8, lr: 1e-4 } }
+  } else if (paramCount < 160e6) {
+    p = { name: 'small', description: 'full fine-tuning, 32 pairs per step', settings: { ...base, ...common, microBatch: 1, accumulation: 32, lr: 3e-5 } }
+  } else {
+    const lora: LoraSettings = { rank: 16, alpha: 32, targets: defaultLoraTargets(family) }
+    const name = paramCount < 450e6 ? 'medium' : 'large'
+    p = {
+      name,
+      description: `LoRA r16 on ${lora.targets.join(', ')}, 32 pairs per step${name === 'large' ? ' (needs the tfjs-node backend)' : ''}`,
+      settings: { ...base, ...common, microBatch: 1, accumulation: 32, lr: 2e-4, lora },
+    }
   }
-  if (paramCount < 160e6) {
-    return { name: 'small', description: 'full fine-tuning, 32 pairs per step', settings: { ...base, ...common, microBatch: 2, accumulation: 16, lr: 3e-5 } }
-  }
-  const lora: LoraSettings = { rank: 16, alpha: 32, targets: defaultLoraTargets(family) }
-  const name = paramCount < 450e6 ? 'medium' : 'large'
+  return config ? fitPreset(p, config, paramCount) : p
+}
+
+/** Lower a preset's micro-batch (same pairs per step) and, if needed, its max length to fit WASM. */
+export function fitPreset(p: Preset, c: ModelConfig, paramCount: number, budget = WASM_TRAIN_BUDGET): Preset {
+  const s = p.settings
+  const loraTargetParams = s.lora ? Math.round(paramCount * 0.1) : 0
+  const o = { loraTargetParams, loraParams: s.lora ? Math.round(loraTargetParams / 16) : 0 }
+  const f = fitMicroBatch(c, paramCount, s, budget, o)
+  if (f.fits && f.microBatch === s.microBatch) return p
+  const eff = s.microBatch * s.accumulation
+  const microBatch = f.fits ? f.microBatch : 1
+  const maxLength = f.fits ? s.maxLength : Math.max(16, f.maxLength)
+  const notes = [microBatch !== s.microBatch ? `micro-batch ${microBatch}` : '', maxLength !== s.maxLength ? `max length ${maxLength} tokens to fit the WASM memory` : '']
   return {
-    name,
-    description: `LoRA r16 on ${lora.targets.join(', ')}, 32 pairs per step${name === 'large' ? ' (needs the tfjs-node backend)' : ''}`,
-    settings: { ...base, ...common, microBatch: 1, accumulation: 32, lr: 2e-4, lora },
+    ...p,
+    description: `${p.description}; ${notes.filter(Boolean).join(', ')}`,
+    settings: { ...s, microBatch, accumulation: Math.ceil(eff / microBatch), maxLength },
   }
 }
 
 /**
- * The presets offered for a model: tiny, small and medium (LoRA) settings, each with `method`
- * applied, and the one recommended for this size (presetFor). 'large' is added when recommended.
+ * The presets offered for a model: tiny, small and medium settings with `method` applied (and
+ * 'large' when that is the recommendation), the recommended one by size; fitted to the WASM
+ * memory when the model's config is given.
  */
-export function presetsFor(paramCount: number, method: 'figa' | 'sft' = 'figa', family: 'gpt2' | 'llama' = 'llama'): { recommended: string; presets: Preset[] } {
+export function presetsFor(paramCount: number, method: 'figa' | 'sft' = 'figa', family: 'gpt2' | 'llama' = 'llama', config?: ModelConfig): { recommended: string; presets: Preset[] } {
   const rec = presetFor(paramCount, family)
   const list = [presetFor(1e6, family), presetFor(100e6, family), presetFor(300e6, family)]
   if (rec.name === 'large') list.push(rec)
-  return { recommended: rec.name, presets: list.map((p) => ({ ...p, settings: { ...p.settings, method } })) }
+  const fitted = config ? list.map((p) => fitPreset(p, config, paramCount)) : list
+  return { recommended: rec.name, presets: fitted.map((p) => ({ ...p, settings: { ...p.settings, method } })) }
 }
 
 /**
- * Rough upper bound of the WASM heap a training run needs, in bytes: weights and XNNPACK's packed
- * copy, gradients of the trainable weights (and the frozen base copy of LoRA targets), saved
- * activations of the longest micro-batch, and the LM head's probabilities. `longest` is the
+ * WASM heap (high-water mark) that the saved activations of `tokens` tokens in sequences of
+ * `seqLen` take in one forward/backward pass. Measured on this engine (tfjs 4.22, WASM): the
+ * backward keeps ≈ 32·D + 20·I + 3·H·S floats per token and layer (every op's inputs: norms,
+ * q/k/v, RoPE products, per-head scores and probabilities, SwiGLU terms), and the heap peaks at
+ * ≈ 3–3.8× that (backward transients, XNNPACK packing, fragmentation; the heap never shrinks).
+ */
+export function activationBytes(c: ModelConfig, tokens: number, seqLen: number): number {
+  return HEAP_FACTOR * 4 * c.numLayers * tokens * (32 * c.hiddenSize + 20 * c.intermediateSize + 3 * c.numHeads * seqLen)
+}
+const HEAP_FACTOR = 3.5
+
+/**
+ * Upper bound of the WASM heap a training run needs, in bytes: weights, XNNPACK's packed copy,
+ * gradients of the trainable weights (LoRA: of the targets, plus their frozen base copy), the
+ * activations of the largest micro-batch, and the LM head's block of logits. `longest` is the
  * longest sequence of the data (default: the max length).
  */
 export function estimateTrainingBytes(
@@ -246,20 +295,24 @@ export function estimateTrainingBytes(
   o: { longest?: number; loraParams?: number; loraTargetParams?: number } = {},
 ): number {
   const weights = 2 * 4 * paramCount
-  const trainable = s.lora ? 4 * (2 * (o.loraTargetParams ?? 0) + (o.loraParams ?? 0)) : 4 * paramCount
+  const trainable = s.lora ? 4 * (2 * (o.loraTargetParams ?? 0) + (o.loraParams ?? 0)) : 2 * 4 * paramCount
   const rows = s.microBatch * (s.method === 'figa' ? 2 : 1)
   const T = Math.min(o.longest ?? s.maxLength, s.maxLength, c.maxPositions)
-  const tokens = rows * T
-  // saved activations per token and layer (norm inputs/outputs, q k v, rotated q k, attention out,
-  // MLP pre-activations) and per row the attention probabilities of every head
-  const perTokenLayer = 4 * (14 * c.hiddenSize + 5 * c.intermediateSize)
-  const attention = 4 * 2 * c.numHeads * T * T * rows
-  const activations = c.numLayers * (tokens * perTokenLayer + attention)
-  const headRows = s.efficiency.sparseHead ? Math.ceil(tokens * 0.5) : tokens
-  const head = 4 * 3 * Math.min(headRows, Math.floor(HEAD_CHUNK_ELEMENTS / c.vocabSize) + 1) * c.vocabSize
-  // backward transposes: one transposed + packed copy of the largest weight at a time
-  const transient = 2 * 4 * c.hiddenSize * Math.max(c.vocabSize, c.intermediateSize, 3 * c.hiddenSize)
-  return weights + trainable + activations + head + transient
+  const headRows = Math.min(s.efficiency.sparseHead ? Math.ceil((rows * T) / 2) : rows * T, Math.floor(HEAD_CHUNK_ELEMENTS / c.vocabSize) + 1)
+  return weights + trainable + activationBytes(c, rows * T, T) + 4 * 3 * headRows * c.vocabSize
+}
+
+/**
+ * The largest micro-batch (≤ the one asked for) whose estimate fits `budget`, and whether even one
+ * pair fits; `maxLength` is the longest sequence that fits with one pair per micro-batch.
+ */
+export function fitMicroBatch(c: ModelConfig, paramCount: number, s: TrainSettings, budget: number, o: { longest?: number; loraParams?: number; loraTargetParams?: number } = {}) {
+  let mb = s.microBatch
+  while (mb > 1 && estimateTrainingBytes(c, paramCount, { ...s, microBatch: mb }, o) > budget) mb = Math.max(1, Math.floor(mb / 2))
+  const fits = estimateTrainingBytes(c, paramCount, { ...s, microBatch: mb }, o) <= budget
+  let maxLength = Math.min(s.maxLength, c.maxPositions)
+  while (maxLength > 16 && estimateTrainingBytes(c, paramCount, { ...s, microBatch: 1 }, { ...o, longest: maxLength }) > budget) maxLength -= 16
+  return { microBatch: mb, fits, maxLength }
 }
 
 /** float32 elements of one [rows, V] block of logits the head computes at a time */

@@ -3,7 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs'
 import type { CausalLM } from '../model/base'
-import { type BatchPlan, batchLoss, headWeight, planBatch } from './batch'
+import { type BatchPlan, type Selection, batchLoss, headWeight, planBatch } from './batch'
 import { type PreparedPair, microBatches } from './data'
 import { figaLoss } from './objectives'
 import type { Trainable } from './params'
@@ -20,8 +20,8 @@ export interface StepObjective {
   signed: Float64Array
 }
 
-/** The objective on one micro-batch's selected positions: FIGA (SFT: a ≡ 1, no y rows). */
-export function stepObjective(plan: BatchPlan, ce: Float64Array, filter: Pick<TrainSettings, 'tau' | 'tauBand'>): StepObjective {
+/** The objective on a group's selected positions: FIGA (SFT: a ≡ 1, no y rows). */
+export function stepObjective(plan: Selection, ce: Float64Array, filter: Pick<TrainSettings, 'tau' | 'tauBand'>): StepObjective {
   const rev: number[] = []
   const org: number[] = []
   for (let i = 0; i < ce.length; i++) (plan.isOriginal[i] ? org : rev).push(i)
@@ -53,6 +53,8 @@ export interface StepGradients {
   pairTokens: number
   computedTokens: number
   microBatches: number
+  /** micro-batches whose y rows were left out of the backward pass (τ filter dropped every bad token) */
+  prunedBranches: number
 }
 
 export interface AccumulateArgs {
@@ -68,14 +70,20 @@ export interface AccumulateArgs {
 export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients | null> {
   const s = a.settings
   const head = headWeight(a.model) as unknown as tf.Tensor2D
-  const out: StepGradients = { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0 }
+  const out: StepGradients = { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0, prunedBranches: 0 }
   const batches = microBatches(a.pairs, s.microBatch, s.efficiency.bucketing, s.method)
   for (let bi = 0; bi < batches.length; bi++) {
     if (bi > 0) await new Promise((r) => setImmediate(r))
     if (a.signal?.aborted) return null
-    const plan = planBatch(batches[bi], { method: s.method, sharedPrefix: s.efficiency.sharedPrefix, select: s.efficiency.sparseHead ? 'sparse' : 'full', padId: a.padId })
-    const weigh = (ce: Float64Array): Float64Array => {
-      const r = stepObjective(plan, ce, s)
+    const plan = planBatch(batches[bi], {
+      method: s.method,
+      sharedPrefix: s.efficiency.sharedPrefix,
+      select: s.efficiency.sparseHead ? 'sparse' : 'full',
+      splitBranches: s.efficiency.pruneFiltered && (s.tau !== null || s.tauBand !== null),
+      padId: a.padId,
+    })
+    const weigh = (g: { sel: Selection }, ce: Float64Array): Float64Array => {
+      const r = stepObjective(g.sel, ce, s)
       out.positive += r.positive
       out.negative += r.negative
       out.n += r.n
@@ -84,7 +92,13 @@ export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients |
       return r.signed
     }
     try {
-      const { value, grads } = tf.variableGrads(() => batchLoss({ model: a.model, head, plan, weigh, trainHead: a.trainable.trainHead }).value, a.trainable.vars)
+      let pruned = 0
+      const { value, grads } = tf.variableGrads(() => {
+        const r = batchLoss({ model: a.model, head, plan, weigh, trainHead: a.trainable.trainHead })
+        pruned = r.pruned
+        return r.value
+      }, a.trainable.vars)
+      out.prunedBranches += pruned
       value.dispose()
       try {
         a.trainable.accumulate(grads, out.acc)
@@ -103,10 +117,11 @@ export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients |
 }
 
 function memoryError(e: unknown, plan: BatchPlan): Error {
+  const rows = plan.groups.reduce((n, g) => n + g.rowIds.length, 0)
   const msg = (e as Error)?.message ?? String(e)
   if (/out of memory|OOM|Aborted|Cannot enlarge memory|memory access out of bounds|allocation failed/i.test(msg)) {
     return new Error(
-      `out of WASM memory on a micro-batch of ${plan.B} pairs (${plan.computedTokens} tokens through the model): ` +
+      `out of WASM memory on a micro-batch of ${plan.B} pairs (${rows} rows, ${plan.computedTokens} tokens through the model): ` +
         `lower the micro-batch or the max length, or train LoRA adapters (${msg})`,
     )
   }

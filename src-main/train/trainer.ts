@@ -15,7 +15,7 @@ import { accumulateStep } from './step'
 import { AdamW, clipFactor, globalNorm, learningRate } from './optimizer'
 import { LoraTrainable, type Trainable, fullTrainable, loraTargets, paramCountOf } from './params'
 import { TrainRng } from './rng'
-import { type TrainSettings, estimateTrainingBytes, validateSettings, withDefaults } from './settings'
+import { type TrainSettings, type TrainSettingsInput, estimateTrainingBytes, fitMicroBatch, validateSettings, withDefaults } from './settings'
 
 export interface StepMetrics {
   /** optimizer steps done (1 after the first) */
@@ -73,7 +73,7 @@ export interface RunResult {
 export interface StartOptions {
   modelDir: string
   examples: TrainExample[]
-  settings: Partial<TrainSettings>
+  settings: TrainSettingsInput
   outDir: string
   /** defaults to the tokenizer of modelDir */
   tokenizer?: TokenizerAdapter
@@ -96,6 +96,8 @@ export interface TrainerInfo {
   trainableParams: number
   estimatedBytes: number
   backend: string
+  /** set when the trainer lowered the micro-batch to fit the WASM memory (same effective batch) */
+  adjusted: string | null
 }
 
 interface Position {
@@ -129,16 +131,20 @@ export class Trainer {
 
   /** Load the model, prepare the data, set up the optimizer. */
   static async start(opts: StartOptions): Promise<Trainer> {
-    const settings = validateSettings(withDefaults(opts.settings))
+    const asked = validateSettings(withDefaults(opts.settings))
     if (!backendInfo()) await initBackend()
     const tokenizer = opts.tokenizer ?? (await loadTokenizer(opts.modelDir))
     const model = await loadModel(opts.modelDir)
+    let trainable: Trainable | null = null
     try {
-      const rng = new TrainRng(settings.seed)
-      const trainable = settings.lora ? LoraTrainable.create(model, settings.lora, rng) : fullTrainable(model)
-      const data = prepare(opts.examples, tokenizer, settings, model)
+      const rng = new TrainRng(asked.seed)
+      trainable = asked.lora ? LoraTrainable.create(model, asked.lora, rng) : fullTrainable(model)
+      const data = prepare(opts.examples, tokenizer, asked, model)
+      const { settings, note } = fitToMemory(model, asked, trainable, data.train)
       const order = rng.permutation(data.train.length)
-      const t = new Trainer(
+      const info = makeInfo(model, settings, trainable, data)
+      info.adjusted = note
+      return new Trainer(
         model,
         settings,
         trainable,
@@ -150,12 +156,11 @@ export class Trainer {
         fs.existsSync(path.join(opts.modelDir, 'tokenizer.json')) ? opts.modelDir : undefined,
         path.resolve(opts.modelDir),
         datasetHash(opts.examples),
-        makeInfo(model, settings, trainable, data),
+        info,
         tokenizer.eosId ?? 0,
       )
-      t.checkMemory()
-      return t
     } catch (e) {
+      trainable?.dispose()
       model.dispose()
       throw e
     }
@@ -233,18 +238,6 @@ export class Trainer {
   /** optimizer steps of the whole run */
   get totalSteps(): number {
     return this.info.totalSteps
-  }
-
-  /** Refuse a run that would not fit the WASM memory (a clear error instead of an abort mid-step). */
-  private checkMemory(): void {
-    const b = backendInfo()?.name ?? tf.getBackend()
-    if (b === 'wasm' && this.info.estimatedBytes > WASM_MEMORY_BUDGET) {
-      const gib = (x: number) => (x / 1024 ** 3).toFixed(1)
-      throw new Error(
-        `this run would need about ${gib(this.info.estimatedBytes)} GiB of WASM memory (the limit is ${gib(WASM_MEMORY_BUDGET)} GiB): ` +
-          'lower the micro-batch or the max length, or train LoRA adapters instead of all weights',
-      )
-    }
   }
 
   /** The pairs of the next optimizer step and the data position after it (nothing is changed). */
@@ -325,26 +318,29 @@ export class Trainer {
     const head = headWeight(this.model) as unknown as tf.Tensor2D
     for (const mb of microBatches(this.evalSet, s.microBatch, true, 'figa')) {
       const plan = this.plan(mb, 'eval')
-      let ce: Float64Array<ArrayBufferLike> = new Float64Array(0)
+      let ce: Float64Array<ArrayBufferLike>[] = []
       tf.tidy(() => {
-        ce = batchLoss({ model: this.model, head, plan, weigh: (c) => new Float64Array(c.length), trainHead: false }).ce
+        ce = batchLoss({ model: this.model, head, plan, weigh: (_g, c) => new Float64Array(c.length), trainHead: false }).ce
       })
-      for (let i = 0; i < ce.length; i++) {
-        const id = mb[plan.pairOf[i]].id
-        let e = sums.get(id)
-        if (!e) sums.set(id, (e = { rev: 0, nRev: 0, org: 0, nOrg: 0 }))
-        if (plan.isOriginal[i]) {
-          e.org += ce[i]
-          e.nOrg++
-          orgCE += ce[i]
-          orgN++
-        } else {
-          e.rev += ce[i]
-          e.nRev++
-          revCE += ce[i]
-          revN++
+      plan.groups.forEach((g, gi) => {
+        const c = ce[gi]
+        for (let i = 0; i < c.length; i++) {
+          const id = mb[g.sel.pairOf[i]].id
+          let e = sums.get(id)
+          if (!e) sums.set(id, (e = { rev: 0, nRev: 0, org: 0, nOrg: 0 }))
+          if (g.sel.isOriginal[i]) {
+            e.org += c[i]
+            e.nOrg++
+            orgCE += c[i]
+            orgN++
+          } else {
+            e.rev += c[i]
+            e.nRev++
+            revCE += c[i]
+            revN++
+          }
         }
-      }
+      })
     }
     let margin = 0
     let withBoth = 0
@@ -473,8 +469,6 @@ function makeInfo(model: CausalLM, s: TrainSettings, trainable: Trainable, data:
   const perEpoch = Math.ceil(data.train.length / eff)
   const totalSteps = s.maxSteps ?? perEpoch * s.epochs
   const trainableParams = paramCountOf(trainable.slots)
-  let loraTargetParams = 0
-  if (s.lora) for (const n of loraTargets(model, s.lora.targets)) loraTargetParams += model.params.get(n)!.size
   return {
     totalSteps,
     trainPairs: data.train.length,
@@ -482,12 +476,45 @@ function makeInfo(model: CausalLM, s: TrainSettings, trainable: Trainable, data:
     report: data.report,
     paramCount: model.paramCount,
     trainableParams,
-    estimatedBytes: estimateTrainingBytes(model.config, model.paramCount, s, {
-      longest: data.train.reduce((m, p) => Math.max(m, p.revised.ids.length, p.original?.ids.length ?? 0), 0),
-      loraParams: s.lora ? trainableParams : 0,
-      loraTargetParams,
-    }),
+    estimatedBytes: estimateTrainingBytes(model.config, model.paramCount, s, memoryOptions(model, s, trainable, data.train)),
     backend: backendInfo()?.detail ?? tf.getBackend(),
+    adjusted: null,
+  }
+}
+
+function memoryOptions(model: CausalLM, s: TrainSettings, trainable: Trainable, train: PreparedPair[]) {
+  let loraTargetParams = 0
+  if (s.lora) for (const n of loraTargets(model, s.lora.targets)) loraTargetParams += model.params.get(n)!.size
+  return {
+    longest: train.reduce((m, p) => Math.max(m, p.revised.ids.length, s.method === 'figa' ? (p.original?.ids.length ?? 0) : 0), 0),
+    loraParams: s.lora ? paramCountOf(trainable.slots) : 0,
+    loraTargetParams,
+  }
+}
+
+/**
+ * On WASM (4 GiB, never shrinks): lower the micro-batch until the estimate fits, keeping the
+ * effective batch (the loss is normalised over the whole step, so the gradient is the same); refuse
+ * with the max length that would fit when even one pair does not.
+ */
+function fitToMemory(model: CausalLM, s: TrainSettings, trainable: Trainable, train: PreparedPair[]): { settings: TrainSettings; note: string | null } {
+  const b = backendInfo()?.name ?? tf.getBackend()
+  if (b !== 'wasm') return { settings: s, note: null }
+  const o = memoryOptions(model, s, trainable, train)
+  const f = fitMicroBatch(model.config, model.paramCount, s, WASM_MEMORY_BUDGET, o)
+  const gib = (x: number) => (x / 1024 ** 3).toFixed(1)
+  if (!f.fits) {
+    const need = estimateTrainingBytes(model.config, model.paramCount, { ...s, microBatch: 1 }, o)
+    throw new Error(
+      `training needs about ${gib(need)} GiB of WASM memory even with one pair per micro-batch (the limit is ${gib(WASM_MEMORY_BUDGET)} GiB; ` +
+        `the longest sequence has ${o.longest} tokens): set the max length to ${f.maxLength} or less, or install @tensorflow/tfjs-node`,
+    )
+  }
+  if (f.microBatch === s.microBatch) return { settings: s, note: null }
+  const accumulation = Math.ceil((s.microBatch * s.accumulation) / f.microBatch)
+  return {
+    settings: { ...s, microBatch: f.microBatch, accumulation },
+    note: `micro-batch lowered from ${s.microBatch} to ${f.microBatch} pairs (× ${accumulation} accumulation, same pairs per step) to fit the WASM memory`,
   }
 }
 

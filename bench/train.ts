@@ -1,0 +1,415 @@
+// Training benchmark: pairs/s and tokens/s of FIGA training (src-main/train) on a ~15M Llama-shaped
+// model with random weights and SPA-like synthetic pairs, next to the official FIGA recipe
+// re-implemented in PyTorch (bench/peer/train.py) on the same weights and the same batches, in the
+// same run; plus each saving of the trainer (shared prefix, sparse head, bucketing) switched off in
+// turn, and all of them off.
+//
+//   npx tsx bench/train.ts [--runs 3] [--micro 2] [--accum 4] [--peer-micro 4] [--threads 1,2] [--pairs-prompt 60]
+//                          [--response 200] [--edit 0.15] [--tau 0.6|none] [--no-peer] [--no-ablation] [--repeat 1]
+//
+// Each configuration runs in its own process (the WASM thread count is fixed per process); the
+// configurations are interleaved `--repeat` times and the median is reported, because other
+// processes share this machine's cores. A step = one optimizer step over micro × accum pairs
+// (forward, backward, AdamW); one warm-up step is not timed. Tokens are counted as the recipe
+// feeds them: len(prompt + ŷ + EOS) + len(prompt + y + EOS) per pair.
+//
+// MFU = 6 · parameters · tokens/s / peak FLOP/s, with the peak = cores × 32 fp32 FLOP/cycle (two
+// 256-bit FMA pipes per core: AVX2/AVX-512 on Zen 4 and Intel server cores) × the clock that
+// /proc/cpuinfo reports. The WASM backend uses 128-bit SIMD, so its own ceiling is half of that.
+
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = fileURLToPath(import.meta.url)
+const root = path.resolve(path.dirname(here), '..')
+
+const CONFIG = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  hidden_size: 288,
+  intermediate_size: 768,
+  num_hidden_layers: 6,
+  num_attention_heads: 6,
+  num_key_value_heads: 6,
+  vocab_size: 32000,
+  max_position_embeddings: 1024,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000,
+  hidden_act: 'silu',
+  tie_word_embeddings: true,
+  bos_token_id: 1,
+  eos_token_id: 2,
+}
+const EOS = 2
+
+interface Pair {
+  prompt: number[]
+  original: number[]
+  revised: number[]
+}
+
+interface Efficiency {
+  sharedPrefix: boolean
+  sparseHead: boolean
+  bucketing: boolean
+  pruneFiltered: boolean
+}
+
+interface ChildArgs {
+  tau: number | null
+  dir: string
+  data: string
+  threads: number
+  micro: number
+  accum: number
+  runs: number
+  efficiency: Efficiency
+}
+
+interface RunResult {
+  ok: boolean
+  error?: string
+  detail?: string
+  stepS?: number[]
+  losses?: number[]
+  pairs?: number
+  heapMiB?: number
+}
+
+// ------------------------------------------------------------------------------------------------
+// synthetic SPA-like pairs: prompt ~P tokens, y ~R tokens, ŷ = y with ~edit of its tokens changed
+// in short spans (replace 60 %, insert 20 %, delete 20 %)
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
+    return s / 4294967296
+  }
+}
+
+function makePairs(n: number, promptLen: number, respLen: number, edit: number, seed: number): Pair[] {
+  const r = lcg(seed)
+  const tok = () => 3 + Math.floor(r() * (CONFIG.vocab_size - 3))
+  const around = (x: number) => Math.max(4, Math.round(x * (0.8 + 0.4 * r())))
+  const pairs: Pair[] = []
+  for (let i = 0; i < n; i++) {
+    const prompt = [1, ...Array.from({ length: around(promptLen) - 1 }, tok)]
+    const original = Array.from({ length: around(respLen) }, tok)
+    const revised: number[] = []
+    const spanMean = 4
+    // span starts calibrated so that (ŷ tokens added/substituted + y tokens deleted/substituted) / (|y| + |ŷ|) ≈ edit
+    const pStart = (1.4 * edit) / spanMean
+    for (let j = 0; j < original.length; ) {
+      if (r() < pStart) {
+        const len = 1 + Math.floor(r() * (2 * spanMean - 1))
+        const u = r()
+        if (u < 0.6) for (let k = 0; k < len && j < original.length; k++, j++) revised.push(tok())
+        else if (u < 0.8) for (let k = 0; k < len; k++) revised.push(tok())
+        else j += len
+      } else revised.push(original[j++])
+    }
+    pairs.push({ prompt, original, revised })
+  }
+  return pairs
+}
+
+/** Examples as text for an id tokenizer ("12 345 …", EOS "<eos>"), and that tokenizer. */
+function idTokenizer() {
+  return {
+    name: 'ids',
+    vocabSize: CONFIG.vocab_size,
+    eosId: EOS,
+    bosId: 1,
+    eosToken: '<eos>',
+    chatTemplate: null,
+    encode: (text: string) =>
+      text
+        .split('<eos>')
+        .flatMap((part, i) => [...(i > 0 ? [EOS] : []), ...part.split(' ').filter(Boolean).map(Number)]),
+    decode: (ids: number[]) => ids.join(' '),
+    tokenTexts: (ids: number[]) => ids.map(String),
+    idToToken: (id: number) => String(id),
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = s.length >> 1
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+
+// ------------------------------------------------------------------------------------------------
+// child: one trainer configuration
+
+async function child(a: ChildArgs): Promise<RunResult> {
+  const tf = await import('@tensorflow/tfjs')
+  const { initBackend } = await import('../src-main/model/backend')
+  const { Trainer } = await import('../src-main/train/trainer')
+  const info = await initBackend('wasm', { threads: a.threads })
+  const pairs: Pair[] = JSON.parse(fs.readFileSync(a.data, 'utf8')).pairs
+  const examples = pairs.map((p, i) => ({ id: i, prompt: p.prompt.join(' '), original: p.original.join(' '), revised: p.revised.join(' ') }))
+  const t = await Trainer.start({
+    modelDir: a.dir,
+    examples,
+    tokenizer: idTokenizer(),
+    outDir: fs.mkdtempSync(path.join(os.tmpdir(), 'figa-bench-train-out-')),
+    settings: {
+      method: 'figa',
+      tau: a.tau,
+      microBatch: a.micro,
+      accumulation: a.accum,
+      lr: 1e-5,
+      heldOut: 0,
+      maxSteps: 1000,
+      seed: 0,
+      maxLength: 1024,
+      evalEvery: 0,
+      checkpointEvery: 0,
+      efficiency: a.efficiency,
+    },
+  })
+  const stepS: number[] = []
+  const losses: number[] = []
+  for (let i = 0; i <= a.runs; i++) {
+    const t0 = performance.now()
+    const m = (await t.trainStep())!
+    if (i > 0) stepS.push((performance.now() - t0) / 1000)
+    losses.push(m.loss)
+  }
+  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm
+  const heapMiB = wasm?.HEAPU8 ? wasm.HEAPU8.length / 2 ** 20 : undefined
+  t.dispose()
+  return { ok: true, detail: info.detail, stepS, losses, pairs: a.micro * a.accum, heapMiB }
+}
+
+// ------------------------------------------------------------------------------------------------
+// parent
+
+function flag(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`)
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def
+}
+
+function runChild(a: ChildArgs): RunResult {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', JSON.stringify(a)], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, FIGA_BACKEND: '', FIGA_WASM_THREADS: '' },
+  })
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '))
+  if (!line) return { ok: false, error: r.error?.message ?? ((r.stderr ?? '').trim().split('\n').slice(-3).join(' ') || `exit ${r.status}`) }
+  return JSON.parse(line.slice(9))
+}
+
+interface PeerSetup {
+  name: string
+  env: Record<string, string>
+}
+
+function peerSetups(): PeerSetup[] {
+  const lib = '/usr/lib/x86_64-linux-gnu'
+  const out: PeerSetup[] = []
+  if (fs.existsSync(`${lib}/openblas-openmp/libblas.so.3`)) {
+    out.push({ name: 'OpenBLAS 0.3.21 openmp, SkylakeX (AVX-512) kernels', env: { LD_LIBRARY_PATH: `${lib}/openblas-openmp`, OPENBLAS_CORETYPE: 'SkylakeX' } })
+  }
+  if (fs.existsSync(`${lib}/openblas-pthread/libblas.so.3`)) {
+    out.push({ name: 'OpenBLAS 0.3.21 pthread, SkylakeX (AVX-512) kernels', env: { LD_LIBRARY_PATH: `${lib}/openblas-pthread`, OPENBLAS_CORETYPE: 'SkylakeX' } })
+  }
+  if (!out.length) out.push({ name: 'system libblas', env: {} })
+  return out
+}
+
+function runPeer(dir: string, data: string, micro: number, accum: number, runs: number, threads: number, setup: PeerSetup, tau: number | null): RunResult & { blas?: string } {
+  const py = '/usr/bin/python3'
+  if (!fs.existsSync(py)) return { ok: false, error: 'no /usr/bin/python3' }
+  const args = { dir, data, micro_batch: micro, accumulation: accum, steps: runs, warmup_steps: 1, threads, alpha: 1, beta: 0.5, tau: tau ?? 1e30, lr: 1e-5 }
+  const r = spawnSync(py, [path.join(root, 'bench/peer/train.py'), JSON.stringify(args)], {
+    encoding: 'utf8',
+    timeout: 60 * 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, ...setup.env, OMP_NUM_THREADS: String(threads) },
+  })
+  if (r.status !== 0) {
+    const err = (r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''
+    return { ok: false, error: /No module named 'torch'/.test(err) ? 'python3-torch not installed (apt-get install -y python3-torch libopenblas0-pthread)' : err || `exit ${r.status}` }
+  }
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  return { ok: true, stepS: j.step_s, losses: j.losses, detail: `torch ${j.torch}, ${j.threads} thread(s), ${path.basename(path.dirname(j.blas))}/${path.basename(j.blas)}`, blas: j.blas }
+}
+
+function cpuPeak(): { flops: number; text: string } {
+  const cpus = os.cpus()
+  let mhz = cpus[0]?.speed ?? 0
+  try {
+    const m = /cpu MHz\s*:\s*([\d.]+)/.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))
+    if (m) mhz = Number(m[1])
+  } catch {
+    // not Linux
+  }
+  const flops = cpus.length * 32 * mhz * 1e6
+  return { flops, text: `${cpus.length} cores × 32 fp32 FLOP/cycle × ${(mhz / 1000).toFixed(2)} GHz = ${(flops / 1e9).toFixed(0)} GFLOP/s` }
+}
+
+async function parent(): Promise<void> {
+  const runs = Number(flag('runs', '3'))
+  const micro = Number(flag('micro', '2'))
+  const accum = Number(flag('accum', '4'))
+  // the recipe pads and batches: its best micro-batch (same pairs per optimizer step)
+  const peerMicro = Number(flag('peer-micro', String(micro * 2)))
+  const threadsList = flag('threads', '1,2').split(',').map(Number)
+  const promptLen = Number(flag('pairs-prompt', '60'))
+  const respLen = Number(flag('response', '200'))
+  const edit = Number(flag('edit', '0.15'))
+  const repeat = Number(flag('repeat', '1'))
+  const tauFlag = flag('tau', '0.6')
+  const tau = tauFlag === 'none' ? null : Number(tauFlag)
+  const noPeer = process.argv.includes('--no-peer')
+  const noAblation = process.argv.includes('--no-ablation')
+
+  const { initBackend } = await import('../src-main/model/backend')
+  const { randomModel, saveModel } = await import('../src-main/model/model')
+  const { parseConfig } = await import('../src-main/model/config')
+  const { TrainRng } = await import('../src-main/train/rng')
+  const { computeSignals } = await import('../src-main/signals/weights')
+  await initBackend('wasm', { threads: 1 })
+
+  const cpu = os.cpus()
+  const peak = cpuPeak()
+  console.log(`# train bench — ${new Date().toISOString()}`)
+  console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, Node ${process.version}; load average at start ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`)
+  console.log(`peak (for MFU): ${peak.text}`)
+
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'figa-bench-train-'))
+  try {
+    const cfg = parseConfig(CONFIG)
+    const dir = path.join(tmp, 'model')
+    const m = randomModel(cfg, 1234, CONFIG)
+    const params = m.paramCount
+    await saveModel(m, dir)
+    m.dispose()
+    const eff = micro * accum
+    const n = eff * (runs + 1)
+    const pairs = makePairs(n, promptLen, respLen, edit, 42)
+    // the trainer's data order (seed 0, no held-out split, no LoRA): the peer gets the same batches
+    const order = new TrainRng(0).permutation(n)
+    const peerPairs = order.map((i) => pairs[i])
+    const data = path.join(tmp, 'pairs.json')
+    fs.writeFileSync(data, JSON.stringify({ pairs, eos: EOS }))
+    const peerData = path.join(tmp, 'peer-pairs.json')
+    fs.writeFileSync(peerData, JSON.stringify({ pairs: peerPairs, eos: EOS }))
+    const tokensPerPair = pairs.reduce((s, p) => s + 2 * p.prompt.length + p.original.length + p.revised.length + 2, 0) / n
+    let edited = 0
+    let total = 0
+    let shared = 0
+    for (const p of pairs) {
+      const sg = computeSignals(p.original, p.revised)
+      edited += sg.counts.added + 2 * sg.counts.substituted + sg.counts.deleted
+      total += p.original.length + p.revised.length
+      let c = 0
+      while (c < p.original.length && c < p.revised.length && p.original[c] === p.revised[c]) c++
+      shared += p.prompt.length + c
+    }
+    console.log(
+      `model: Llama d288 L6 H6 V32000 (stories15M shape), ${(params / 1e6).toFixed(1)}M parameters, random weights; ` +
+        `pairs: prompt ${promptLen}, responses ${respLen} (±20 %), ${((100 * edited) / total).toFixed(0)} % of response tokens weighted (ŷ added/substituted, y deleted/substituted), ` +
+        `${tokensPerPair.toFixed(0)} tokens per pair (both sequences), shared prefix ${(shared / n).toFixed(0)} tokens`,
+    )
+    if ((micro * accum) % peerMicro) throw new Error('--peer-micro must divide micro × accum')
+    console.log(
+      `step: ${eff} pairs (trainer: ${micro} pairs × ${accum} micro-batches; recipe: ${peerMicro} × ${eff / peerMicro}), AdamW; ` +
+        `median of ${runs} steps × ${repeat} round(s) after 1 warm-up step; FIGA α 1, β 0.5, γ 0, ${tau === null ? 'no τ filter' : `τ ${tau}`}\n`,
+    )
+
+    const on: Efficiency = { sharedPrefix: true, sparseHead: true, bucketing: true, pruneFiltered: true }
+    const configs: { name: string; threads: number; efficiency: Efficiency }[] = []
+    for (const t of threadsList) configs.push({ name: `tfjs wasm ${t}t, all savings on`, threads: t, efficiency: on })
+    const best = Math.max(...threadsList)
+    if (!noAblation) {
+      configs.push({ name: `tfjs wasm ${best}t, shared prefix off`, threads: best, efficiency: { ...on, sharedPrefix: false } })
+      configs.push({ name: `tfjs wasm ${best}t, sparse head off`, threads: best, efficiency: { ...on, sparseHead: false } })
+      configs.push({ name: `tfjs wasm ${best}t, bucketing off`, threads: best, efficiency: { ...on, bucketing: false } })
+      configs.push({ name: `tfjs wasm ${best}t, pruning of filtered y off`, threads: best, efficiency: { ...on, pruneFiltered: false } })
+      configs.push({ name: `tfjs wasm ${best}t, all savings off`, threads: best, efficiency: { sharedPrefix: false, sparseHead: false, bucketing: false, pruneFiltered: false } })
+    }
+    const results = new Map<string, { stepS: number[]; r: RunResult }>()
+    const peers = noPeer ? [] : peerSetups().flatMap((s) => [2].map((t) => ({ name: `PyTorch recipe, ${s.name}, ${t}t`, setup: s, threads: t })))
+    for (let round = 0; round < repeat; round++) {
+      for (const c of configs) {
+        process.stderr.write(`[${round + 1}/${repeat}] ${c.name} …\n`)
+        const r = runChild({ dir, data, threads: c.threads, micro, accum, runs, efficiency: c.efficiency, tau })
+        const e = results.get(c.name) ?? { stepS: [], r }
+        if (r.ok) e.stepS.push(...r.stepS!)
+        e.r = r.ok ? r : e.r.ok ? e.r : r
+        results.set(c.name, e)
+      }
+      for (const p of peers) {
+        process.stderr.write(`[${round + 1}/${repeat}] ${p.name} …\n`)
+        const r = runPeer(dir, peerData, peerMicro, (micro * accum) / peerMicro, runs, p.threads, p.setup, tau)
+        const e = results.get(p.name) ?? { stepS: [], r }
+        if (r.ok) e.stepS.push(...r.stepS!)
+        e.r = r.ok ? r : e.r.ok ? e.r : r
+        results.set(p.name, e)
+      }
+    }
+    let peerBest = 0
+    for (const p of peers) {
+      const e = results.get(p.name)!
+      if (e.stepS.length) peerBest = Math.max(peerBest, eff / median(e.stepS))
+    }
+    const rows: string[][] = []
+    for (const name of [...configs.map((c) => c.name), ...peers.map((p) => p.name)]) {
+      const e = results.get(name)!
+      if (!e.stepS.length) {
+        rows.push([name, '—', '—', '—', '—', '—', e.r.error ?? 'failed'])
+        continue
+      }
+      const s = median(e.stepS)
+      const pps = eff / s
+      const tps = pps * tokensPerPair
+      const mfu = (6 * params * tps) / peak.flops
+      const isPeer = name.startsWith('PyTorch')
+      const note = [e.r.detail, e.r.heapMiB ? `WASM heap ${e.r.heapMiB.toFixed(0)} MiB` : '', e.r.losses ? `loss step 1 ${e.r.losses[0].toFixed(4)}` : ''].filter(Boolean).join('; ')
+      rows.push([name, s.toFixed(2), pps.toFixed(2), tps.toFixed(0), `${(100 * mfu).toFixed(1)}%`, isPeer || !peerBest ? '' : `${(pps / peerBest).toFixed(2)}×`, note])
+    }
+    printTable(['runner', 's/step', 'pairs/s', 'tokens/s', 'MFU', 'vs best peer', 'notes'], rows)
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  console.log(`\nload average at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes share the cores: compare rows of the same run)`)
+}
+
+function printTable(head: string[], rows: string[][]): void {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const num = (i: number) => i > 0 && i < 6
+  const line = (r: string[]) => `| ${r.map((c, i) => (num(i) ? c.padStart(w[i]) : c.padEnd(w[i]))).join(' | ')} |`
+  console.log(line(head))
+  console.log(`|${w.map((n, i) => (num(i) ? ' ' + '-'.repeat(n) + ':|' : ' ' + '-'.repeat(n) + ' |')).join('')}`)
+  for (const r of rows) console.log(line(r))
+}
+
+const ci = process.argv.indexOf('--child')
+if (ci >= 0) {
+  child(JSON.parse(process.argv[ci + 1]))
+    .then((r) => {
+      process.stdout.write(`@@RESULT ${JSON.stringify(r)}\n`)
+      process.exit(0)
+    })
+    .catch((e) => {
+      process.stdout.write(`@@RESULT ${JSON.stringify({ ok: false, error: String(e?.stack ?? e?.message ?? e) })}\n`)
+      process.exit(0)
+    })
+} else {
+  parent().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e)
+      process.exit(1)
+    },
+  )
+}
