@@ -1,7 +1,7 @@
 // A small seedable PRNG (xoshiro128**), the same sequence on every platform and backend.
 
 export class Rng {
-  private s = new Uint32Array(4)
+  protected s = new Uint32Array(4)
   private spare: number | null = null
 
   constructor(seed: number) {

@@ -398,7 +398,8 @@ export async function writeModelSafetensors(
   return names
 }
 
-async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
+/** Writes a file and fsyncs it (part of the atomic folder writes). */
+export async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
   const fh = await fsp.open(file, 'w')
   try {
     await fh.writeFile(data)
@@ -408,7 +409,8 @@ async function writeFileSynced(file: string, data: string | Uint8Array): Promise
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** fsyncs a folder so that a rename into it is durable. */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const fh = await fsp.open(dir, 'r')
     try {

@@ -15,7 +15,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import type { CausalLM } from '../model/base'
 import { saveModel } from '../model/model'
-import { SafetensorsReader, type TensorSource, writeSafetensors } from '../model/safetensors'
+import { SafetensorsReader, syncDir, type TensorSource, writeFileSynced, writeSafetensors } from '../model/safetensors'
 import type { TrainSettings } from './settings'
 
 export const STATE_FILE = 'trainer_state.json'
@@ -61,29 +61,6 @@ export interface CheckpointContent {
   moments?: { m: Map<string, Float32Array>; v: Map<string, Float32Array>; shapes: Map<string, number[]> }
   /** LoRA tensors (adapters and frozen bases) with shapes */
   lora?: { values: Map<string, Float32Array>; shapes: Map<string, number[]> }
-}
-
-async function writeFileSynced(file: string, data: string): Promise<void> {
-  const fh = await fsp.open(file, 'w')
-  try {
-    await fh.writeFile(data)
-    await fh.sync()
-  } finally {
-    await fh.close()
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fsp.open(dir, 'r')
-    try {
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-  } catch {
-    // not supported on every platform; the rename is still atomic
-  }
 }
 
 function sources(values: Map<string, Float32Array>, shapes: Map<string, number[]>, suffix = ''): TensorSource[] {
