@@ -1,15 +1,17 @@
 // Training benchmark: pairs/s and tokens/s of FIGA training (src-main/train) on a ~15M Llama-shaped
 // model with random weights and SPA-like synthetic pairs, next to the official FIGA recipe
 // re-implemented in PyTorch (bench/peer/train.py) on the same weights and the same batches, in the
-// same run; plus each saving of the trainer (shared prefix, sparse head, bucketing) switched off in
-// turn, and all of them off.
+// same run; plus each saving of the trainer (shared prefix, sparse head, bucketing, pruning of
+// filtered y rows) switched off in turn, and all of them off.
 //
-//   npx tsx bench/train.ts [--runs 3] [--micro 2] [--accum 4] [--peer-micro 4] [--threads 1,2] [--pairs-prompt 60]
-//                          [--response 200] [--edit 0.15] [--tau 0.6|none] [--no-peer] [--no-ablation] [--repeat 1]
+//   npx tsx bench/train.ts [--runs 3] [--repeat 2] [--micro 2] [--accum 4] [--peer-micro 2,4] [--threads 1,2]
+//                          [--pairs-prompt 60] [--response 200] [--edit 0.15] [--tau 0.6|none] [--no-peer]
+//                          [--no-ablation] [--ablation-threads 1] [--ablation-rounds 3]
 //
-// Each configuration runs in its own process (the WASM thread count is fixed per process); the
-// configurations are interleaved `--repeat` times and the median is reported, because other
-// processes share this machine's cores. A step = one optimizer step over micro × accum pairs
+// Part 1: the trainer with every saving on (1 and 2 WASM threads) and the recipe, each in its own
+// process (the WASM thread count is fixed per process), interleaved `--repeat` times, medians
+// reported, because other processes share this machine's cores. Part 2: each saving switched off in
+// turn, all configurations alternating inside one process (robust ratios on a busy machine). A step = one optimizer step over micro × accum pairs
 // (forward, backward, AdamW); one warm-up step is not timed. Tokens are counted as the recipe
 // feeds them: len(prompt + ŷ + EOS) + len(prompt + y + EOS) per pair.
 //
@@ -187,6 +189,79 @@ async function child(a: ChildArgs): Promise<RunResult> {
 }
 
 // ------------------------------------------------------------------------------------------------
+// ablation child: every efficiency configuration in one process, alternating, on the same model and
+// the same step's pairs (the shared machine's load then hits every configuration alike). Times the
+// gradient of one optimizer step (accumulateStep) and adds the AdamW update, timed separately (it
+// is the same for every configuration); weights are not updated, so every round sees the same work.
+
+interface AblationArgs {
+  dir: string
+  data: string
+  threads: number
+  micro: number
+  accum: number
+  rounds: number
+  tau: number | null
+  configs: { name: string; efficiency: Efficiency }[]
+}
+
+interface AblationResult {
+  ok: boolean
+  error?: string
+  detail?: string
+  stepS?: Record<string, number[]>
+  optimizerS?: number
+  pruned?: Record<string, number>
+  computed?: Record<string, number>
+}
+
+async function ablationChild(a: AblationArgs): Promise<AblationResult> {
+  const { initBackend } = await import('../src-main/model/backend')
+  const { loadModel } = await import('../src-main/model/model')
+  const { prepareExamples } = await import('../src-main/train/data')
+  const { fullTrainable } = await import('../src-main/train/params')
+  const { accumulateStep } = await import('../src-main/train/step')
+  const { AdamW } = await import('../src-main/train/optimizer')
+  const { withDefaults } = await import('../src-main/train/settings')
+  const { TrainRng } = await import('../src-main/train/rng')
+  const info = await initBackend('wasm', { threads: a.threads })
+  const raw: Pair[] = JSON.parse(fs.readFileSync(a.data, 'utf8')).pairs
+  const examples = raw.map((p, i) => ({ id: i, prompt: p.prompt.join(' '), original: p.original.join(' '), revised: p.revised.join(' ') }))
+  const model = await loadModel(a.dir)
+  const base = withDefaults({ method: 'figa', tau: a.tau, microBatch: a.micro, accumulation: a.accum, maxLength: 1024, seed: 0 })
+  const all = prepareExamples(examples, { tokenizer: idTokenizer(), settings: base, maxPositions: model.config.maxPositions }).pairs
+  const order = new TrainRng(0).permutation(all.length)
+  const pairs = order.slice(0, a.micro * a.accum).map((i) => all[i])
+  const trainable = fullTrainable(model)
+  const stepS: Record<string, number[]> = {}
+  const pruned: Record<string, number> = {}
+  const computed: Record<string, number> = {}
+  let acc: Map<string, Float32Array> | null = null
+  for (let round = 0; round <= a.rounds; round++) {
+    for (const c of a.configs) {
+      const t0 = performance.now()
+      const g = (await accumulateStep({ model, trainable, pairs, settings: { ...base, efficiency: c.efficiency }, padId: EOS }))!
+      const dt = (performance.now() - t0) / 1000
+      if (round > 0) (stepS[c.name] ??= []).push(dt)
+      pruned[c.name] = g.prunedBranches
+      computed[c.name] = g.computedTokens
+      acc = g.acc
+    }
+  }
+  // the AdamW update of every parameter, as a trainer step does it (lr 0: the weights stay)
+  const opt = new AdamW(trainable.slots, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 })
+  const optTimes: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now()
+    opt.begin()
+    trainable.apply((slot, p) => opt.update(slot, p, acc!.get(slot.name)!, 0, 1))
+    optTimes.push((performance.now() - t0) / 1000)
+  }
+  model.dispose()
+  return { ok: true, detail: info.detail, stepS, optimizerS: median(optTimes), pruned, computed }
+}
+
+// ------------------------------------------------------------------------------------------------
 // parent
 
 function flag(name: string, def: string): string {
@@ -194,8 +269,8 @@ function flag(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def
 }
 
-function runChild(a: ChildArgs): RunResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', JSON.stringify(a)], {
+function runChild<A, R extends { ok: boolean; error?: string }>(a: A, mode = '--child'): R {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', here, mode, JSON.stringify(a)], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60 * 60_000,
@@ -203,7 +278,7 @@ function runChild(a: ChildArgs): RunResult {
     env: { ...process.env, FIGA_BACKEND: '', FIGA_WASM_THREADS: '' },
   })
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '))
-  if (!line) return { ok: false, error: r.error?.message ?? ((r.stderr ?? '').trim().split('\n').slice(-3).join(' ') || `exit ${r.status}`) }
+  if (!line) return { ok: false, error: r.error?.message ?? ((r.stderr ?? '').trim().split('\n').slice(-3).join(' ') || `exit ${r.status}`) } as R
   return JSON.parse(line.slice(9))
 }
 
@@ -260,13 +335,13 @@ async function parent(): Promise<void> {
   const runs = Number(flag('runs', '3'))
   const micro = Number(flag('micro', '2'))
   const accum = Number(flag('accum', '4'))
-  // the recipe pads and batches: its best micro-batch (same pairs per optimizer step)
-  const peerMicro = Number(flag('peer-micro', String(micro * 2)))
+  // the recipe pads and batches: its own micro-batch(es) (same pairs per optimizer step)
+  const peerMicros = flag('peer-micro', `${micro},${micro * 2}`).split(',').map(Number)
   const threadsList = flag('threads', '1,2').split(',').map(Number)
   const promptLen = Number(flag('pairs-prompt', '60'))
   const respLen = Number(flag('response', '200'))
   const edit = Number(flag('edit', '0.15'))
-  const repeat = Number(flag('repeat', '1'))
+  const repeat = Number(flag('repeat', '2'))
   const tauFlag = flag('tau', '0.6')
   const tau = tauFlag === 'none' ? null : Number(tauFlag)
   const noPeer = process.argv.includes('--no-peer')
@@ -320,29 +395,23 @@ async function parent(): Promise<void> {
         `pairs: prompt ${promptLen}, responses ${respLen} (±20 %), ${((100 * edited) / total).toFixed(0)} % of response tokens weighted (ŷ added/substituted, y deleted/substituted), ` +
         `${tokensPerPair.toFixed(0)} tokens per pair (both sequences), shared prefix ${(shared / n).toFixed(0)} tokens`,
     )
-    if ((micro * accum) % peerMicro) throw new Error('--peer-micro must divide micro × accum')
+    if (peerMicros.some((pm) => (micro * accum) % pm)) throw new Error('--peer-micro must divide micro × accum')
     console.log(
-      `step: ${eff} pairs (trainer: ${micro} pairs × ${accum} micro-batches; recipe: ${peerMicro} × ${eff / peerMicro}), AdamW; ` +
+      `step: ${eff} pairs (trainer: ${micro} pairs × ${accum} micro-batches; recipe: ${peerMicros.map((pm) => `${pm} × ${eff / pm}`).join(' or ')}), AdamW; ` +
         `median of ${runs} steps × ${repeat} round(s) after 1 warm-up step; FIGA α 1, β 0.5, γ 0, ${tau === null ? 'no τ filter' : `τ ${tau}`}\n`,
     )
 
     const on: Efficiency = { sharedPrefix: true, sparseHead: true, bucketing: true, pruneFiltered: true }
     const configs: { name: string; threads: number; efficiency: Efficiency }[] = []
     for (const t of threadsList) configs.push({ name: `tfjs wasm ${t}t, all savings on`, threads: t, efficiency: on })
-    const best = Math.max(...threadsList)
-    if (!noAblation) {
-      configs.push({ name: `tfjs wasm ${best}t, shared prefix off`, threads: best, efficiency: { ...on, sharedPrefix: false } })
-      configs.push({ name: `tfjs wasm ${best}t, sparse head off`, threads: best, efficiency: { ...on, sparseHead: false } })
-      configs.push({ name: `tfjs wasm ${best}t, bucketing off`, threads: best, efficiency: { ...on, bucketing: false } })
-      configs.push({ name: `tfjs wasm ${best}t, pruning of filtered y off`, threads: best, efficiency: { ...on, pruneFiltered: false } })
-      configs.push({ name: `tfjs wasm ${best}t, all savings off`, threads: best, efficiency: { sharedPrefix: false, sparseHead: false, bucketing: false, pruneFiltered: false } })
-    }
     const results = new Map<string, { stepS: number[]; r: RunResult }>()
-    const peers = noPeer ? [] : peerSetups().flatMap((s) => [2].map((t) => ({ name: `PyTorch recipe, ${s.name}, ${t}t`, setup: s, threads: t })))
+    const peers = noPeer
+      ? []
+      : peerSetups().flatMap((s) => peerMicros.map((pm) => ({ name: `PyTorch recipe, ${s.name}, 2t${peerMicros.length > 1 ? `, micro-batch ${pm}` : ''}`, setup: s, threads: 2, micro: pm })))
     for (let round = 0; round < repeat; round++) {
       for (const c of configs) {
         process.stderr.write(`[${round + 1}/${repeat}] ${c.name} …\n`)
-        const r = runChild({ dir, data, threads: c.threads, micro, accum, runs, efficiency: c.efficiency, tau })
+        const r = runChild<ChildArgs, RunResult>({ dir, data, threads: c.threads, micro, accum, runs, efficiency: c.efficiency, tau })
         const e = results.get(c.name) ?? { stepS: [], r }
         if (r.ok) e.stepS.push(...r.stepS!)
         e.r = r.ok ? r : e.r.ok ? e.r : r
@@ -350,7 +419,7 @@ async function parent(): Promise<void> {
       }
       for (const p of peers) {
         process.stderr.write(`[${round + 1}/${repeat}] ${p.name} …\n`)
-        const r = runPeer(dir, peerData, peerMicro, (micro * accum) / peerMicro, runs, p.threads, p.setup, tau)
+        const r = runPeer(dir, peerData, p.micro, (micro * accum) / p.micro, runs, p.threads, p.setup, tau)
         const e = results.get(p.name) ?? { stepS: [], r }
         if (r.ok) e.stepS.push(...r.stepS!)
         e.r = r.ok ? r : e.r.ok ? e.r : r
@@ -363,21 +432,53 @@ async function parent(): Promise<void> {
       if (e.stepS.length) peerBest = Math.max(peerBest, eff / median(e.stepS))
     }
     const rows: string[][] = []
+    const row = (name: string, s: number, note: string, isPeer: boolean) => {
+      const pps = eff / s
+      const tps = pps * tokensPerPair
+      const mfu = (6 * params * tps) / peak.flops
+      rows.push([name, s.toFixed(2), pps.toFixed(2), tps.toFixed(0), `${(100 * mfu).toFixed(1)}%`, isPeer || !peerBest ? '' : `${(pps / peerBest).toFixed(2)}×`, note])
+    }
     for (const name of [...configs.map((c) => c.name), ...peers.map((p) => p.name)]) {
       const e = results.get(name)!
       if (!e.stepS.length) {
         rows.push([name, '—', '—', '—', '—', '—', e.r.error ?? 'failed'])
         continue
       }
-      const s = median(e.stepS)
-      const pps = eff / s
-      const tps = pps * tokensPerPair
-      const mfu = (6 * params * tps) / peak.flops
-      const isPeer = name.startsWith('PyTorch')
       const note = [e.r.detail, e.r.heapMiB ? `WASM heap ${e.r.heapMiB.toFixed(0)} MiB` : '', e.r.losses ? `loss step 1 ${e.r.losses[0].toFixed(4)}` : ''].filter(Boolean).join('; ')
-      rows.push([name, s.toFixed(2), pps.toFixed(2), tps.toFixed(0), `${(100 * mfu).toFixed(1)}%`, isPeer || !peerBest ? '' : `${(pps / peerBest).toFixed(2)}×`, note])
+      row(name, median(e.stepS), note, name.startsWith('PyTorch'))
     }
+    console.log(`## Trainer vs the recipe (separate processes, interleaved; median of ${runs} steps × ${repeat} rounds)`)
+    console.log(
+      '(loss step 1: the recipe divides each micro-batch by its own N and averages them (HF accumulation); the trainer divides the step by its N — the same number when one micro-batch holds the step)',
+    )
     printTable(['runner', 's/step', 'pairs/s', 'tokens/s', 'MFU', 'vs best peer', 'notes'], rows)
+    rows.length = 0
+    if (!noAblation) {
+      const abThreads = Number(flag('ablation-threads', '1'))
+      const rounds = Number(flag('ablation-rounds', '3'))
+      const ab = [
+        { name: 'all savings on', efficiency: on },
+        { name: 'shared prefix off', efficiency: { ...on, sharedPrefix: false } },
+        { name: 'sparse head off', efficiency: { ...on, sparseHead: false } },
+        { name: 'bucketing off', efficiency: { ...on, bucketing: false } },
+        { name: 'pruning of filtered y off', efficiency: { ...on, pruneFiltered: false } },
+        { name: 'all savings off', efficiency: { sharedPrefix: false, sparseHead: false, bucketing: false, pruneFiltered: false } },
+      ]
+      process.stderr.write(`ablation (${abThreads}t, ${rounds} rounds) …\n`)
+      const r = runChild<AblationArgs, AblationResult>({ dir, data, threads: abThreads, micro, accum, rounds, tau, configs: ab }, '--ablation')
+      if (!r.ok) console.log(`\nablation failed: ${r.error}`)
+      else {
+        const onS = median(r.stepS!['all savings on']) + r.optimizerS!
+        for (const c of ab) {
+          const s = median(r.stepS![c.name]) + r.optimizerS!
+          row(`tfjs wasm ${abThreads}t, ${c.name}`, s, `×${(s / onS).toFixed(2)} the time of all on; ${r.computed![c.name]} tokens through the model; y rows pruned in ${r.pruned![c.name]} of ${accum} micro-batches`, false)
+        }
+        console.log(
+          `\n## Each saving off in turn (one process, configurations alternating, median of ${rounds} rounds; gradient of the step + the AdamW update (${r.optimizerS!.toFixed(2)} s))`,
+        )
+        printTable(['runner', 's/step', 'pairs/s', 'tokens/s', 'MFU', 'vs best peer', 'notes'], rows)
+      }
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
@@ -394,8 +495,9 @@ function printTable(head: string[], rows: string[][]): void {
 }
 
 const ci = process.argv.indexOf('--child')
-if (ci >= 0) {
-  child(JSON.parse(process.argv[ci + 1]))
+const ai = process.argv.indexOf('--ablation')
+if (ci >= 0 || ai >= 0) {
+  ;(ci >= 0 ? child(JSON.parse(process.argv[ci + 1])) : ablationChild(JSON.parse(process.argv[ai + 1])))
     .then((r) => {
       process.stdout.write(`@@RESULT ${JSON.stringify(r)}\n`)
       process.exit(0)

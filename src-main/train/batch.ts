@@ -227,8 +227,14 @@ export function batchLoss(a: BatchLossArgs): BatchLossResult {
     const ce: Float64Array[] = new Array(plan.groups.length)
     const terms: tf.Scalar[] = []
     let pruned = 0
+    let anyHidden: tf.Tensor2D | null = null
     for (const gi of order) {
       const g = plan.groups[gi]
+      if (g.sel.hRow.length === 0 && (!g.prunable || g.T === 0)) {
+        ce[gi] = new Float64Array(0)
+        if (g.prunable) pruned++
+        continue
+      }
       const parts: tf.Tensor2D[] = prefix ? [prefix] : []
       if (g.T > 0) {
         let cache: KVCache | undefined
@@ -242,12 +248,17 @@ export function batchLoss(a: BatchLossArgs): BatchLossResult {
         parts.push(model.hidden(g.rowIds, cache ? { cache } : {}).reshape([g.rowIds.length * g.T, D]) as tf.Tensor2D)
       }
       const h = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D)
+      anyHidden = h
       const r = weightedCrossEntropy({ hidden: h, head: a.head, rows: g.sel.hRow, targets: g.sel.target, weigh: (c) => a.weigh(g, c), trainHead: a.trainHead })
       ce[gi] = r.ce
       if (g.prunable && !r.weights.some((w) => w !== 0)) pruned++
       else terms.push(r.value)
     }
-    if (!terms.length) throw new Error('internal: no loss term in the micro-batch')
+    // nothing weighted at all: a zero that is still connected to the weights (zero gradient)
+    if (!terms.length) {
+      if (!anyHidden) anyHidden = prefix ?? (model.hidden([plan.groups[0].rowIds[0]?.length ? plan.groups[0].rowIds[0] : [0]]).reshape([-1, D]) as tf.Tensor2D)
+      terms.push(tf.mul(tf.sum(anyHidden), 0) as tf.Scalar)
+    }
     const value = terms.length === 1 ? terms[0] : (tf.addN(terms) as tf.Scalar)
     return { value, ce, pruned }
   } finally {

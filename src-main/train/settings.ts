@@ -280,7 +280,7 @@ export function presetsFor(paramCount: number, method: 'figa' | 'sft' = 'figa', 
 export function activationBytes(c: ModelConfig, tokens: number, seqLen: number): number {
   return HEAP_FACTOR * 4 * c.numLayers * tokens * (32 * c.hiddenSize + 20 * c.intermediateSize + 3 * c.numHeads * seqLen)
 }
-const HEAP_FACTOR = 3.5
+const HEAP_FACTOR = 3.8
 
 /**
  * Upper bound of the WASM heap a training run needs, in bytes: weights, XNNPACK's packed copy,

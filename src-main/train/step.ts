@@ -91,6 +91,13 @@ export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients |
       out.badKept += r.badKept
       return r.signed
     }
+    if (plan.groups.every((g) => g.sel.hRow.length === 0)) {
+      // nothing weighted in this micro-batch: no loss term, no gradient
+      out.responseTokens += plan.responseTokens
+      out.pairTokens += plan.pairTokens
+      out.microBatches++
+      continue
+    }
     try {
       let pruned = 0
       const { value, grads } = tf.variableGrads(() => {

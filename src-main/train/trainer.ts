@@ -186,8 +186,8 @@ export class Trainer {
       tokenizer = await loadTokenizer(dir)
     }
     const model = await loadModel(dir)
+    let trainable: Trainable | null = null
     try {
-      let trainable: Trainable
       if (settings.lora) trainable = LoraTrainable.fromState(model, settings.lora, await readTensors(path.join(dir, LORA_FILE)))
       else trainable = fullTrainable(model)
       const optimizer = new AdamW(trainable.slots, adamOptions(settings))
@@ -225,6 +225,7 @@ export class Trainer {
       t.info.totalSteps = state.totalSteps
       return t
     } catch (e) {
+      trainable?.dispose()
       model.dispose()
       throw e
     }

@@ -127,6 +127,13 @@ describe.each([
     })
   }
 
+  it('a micro-batch without any weighted token gives a zero gradient (no failure)', async () => {
+    const none = pairs.slice(0, 2).map((pp) => ({ ...pp, revised: { ...pp.revised, weights: new Float32Array(pp.revised.weights.length) } }))
+    const g = (await accumulateStep({ model, trainable: fullTrainable(model), pairs: none, settings: { ...settings(ALL, 2), tau: 0.001 }, padId: 0 }))!
+    expect(g.n).toBe(0)
+    for (const a of g.acc.values()) expect(a.every((x) => x === 0)).toBe(true)
+  })
+
   it('bucketing pads less than data order', () => {
     const padded = (bucketing: boolean) =>
       microBatches(pairs, 3, bucketing, method).reduce((n, mb) => n + planBatch(mb, { method, sharedPrefix: false, select: 'full', padId: 0 }).computedTokens, 0)
