@@ -2,22 +2,24 @@
 // 256 bytes, no merges, <|endoftext|> as EOS), in Hugging Face layout, so that every model
 // feature runs on a fresh install with nothing downloaded.
 //
-// It plays the model that wrote the demo dataset's ORIGINAL responses: seeded random weights,
-// then SFT on those original responses (with this app's own trainer). FIGA training on the demo
-// dataset then teaches it the revisions, which the Chat screen can show side by side.
+// It plays the model that wrote the demo world's ORIGINAL responses (src-main/demo/world.ts):
+// seeded random weights, then SFT on the training split's original responses (with this app's
+// own trainer), so that it makes each behaviour's typical mistake. FIGA training on the demo
+// dataset then teaches it the revisions, which Chat and `figa eval --demo` show.
 //
-//   npx tsx tools/make-demo-model.ts [OUT_DIR] [--steps N]
+//   npx tsx tools/make-demo-model.ts [OUT_DIR] [--steps N]      (≈ 15 min on 2 cores)
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { readFileSync } from 'node:fs'
-import { alpacaPrompt, initBackend, parseConfig, randomModel, saveModel } from '../src-main/model'
-import { Trainer, type TrainExample } from '../src-main/train'
+import { initBackend, parseConfig, randomModel, saveModel } from '../src-main/model'
+import { Trainer } from '../src-main/train'
+import { generateWorld } from '../src-main/demo/world'
+import { studyExamples } from '../src-main/demo/study'
 
 const args = process.argv.slice(2)
 const stepsAt = args.indexOf('--steps')
-const steps = stepsAt >= 0 ? Number(args[stepsAt + 1]) : 600
+const steps = stepsAt >= 0 ? Number(args[stepsAt + 1]) : 3000
 const out = resolve(args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--steps') ?? 'resources/demo-model')
 const EOS = '<|endoftext|>'
 const EOS_ID = 256
@@ -60,13 +62,13 @@ const config = parseConfig({
   model_type: 'llama',
   architectures: ['LlamaForCausalLM'],
   vocab_size: 257,
-  hidden_size: 64,
-  intermediate_size: 176,
-  num_hidden_layers: 2,
+  hidden_size: 128,
+  intermediate_size: 352,
+  num_hidden_layers: 4,
   num_attention_heads: 4,
   num_key_value_heads: 2,
-  head_dim: 16,
-  max_position_embeddings: 2048,
+  head_dim: 32,
+  max_position_embeddings: 1024,
   rms_norm_eps: 1e-6,
   rope_theta: 10000,
   rope_scaling: null,
@@ -88,24 +90,25 @@ const model = randomModel(config, 20241126)
 await saveModel(model, initial, { tokenizerFrom: staging })
 model.dispose()
 
-// SFT on the original responses: the demo model is the one that wrote them.
-const rows = readFileSync(resolve('resources/demo/demo-spa.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>)
-const examples: TrainExample[] = rows.map((r, id) => ({ id, prompt: alpacaPrompt({ instruction: r.instruction, input: r.input }), original: null, revised: r.original_output }))
+// SFT on the original responses of the training split: the demo model is the one that wrote them.
+// (The held-out split stays unseen, so that the demo study asks it new prompts.)
+const train = generateWorld().filter((p) => p.split === 'train')
+const examples = studyExamples(train).map((e) => ({ ...e, revised: e.original!, original: null }))
 const trainer = await Trainer.start({
   modelDir: initial,
   examples,
   outDir: join(staging, 'run'),
   settings: {
-    method: 'sft', lr: 3e-3, schedule: 'cosine', warmupSteps: 20, weightDecay: 0.01, microBatch: 4, accumulation: 1, maxSteps: steps,
-    maxLength: 1024, heldOut: 0, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 7,
+    method: 'sft', lr: 2e-3, schedule: 'cosine', warmupSteps: 50, weightDecay: 0.01, microBatch: 8, accumulation: 1, maxSteps: steps,
+    maxLength: 512, heldOut: 0, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 7,
   },
 })
 const result = await trainer.run({
-  onStep: (m) => m.step % 25 === 0 && console.log(`step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${m.tokensPerSec.toFixed(0)} tokens/s)`),
+  onStep: (m) => m.step % 50 === 0 && console.log(`step ${m.step}/${m.totalSteps} loss ${m.loss.toFixed(3)} (${m.tokensPerSec.toFixed(0)} tokens/s)`),
 })
 trainer.dispose()
 rmSync(out, { recursive: true, force: true })
 cpSync(result.finalDir, out, { recursive: true })
 rmSync(staging, { recursive: true, force: true })
-console.log(`wrote ${out}: ${config.vocabSize}-token byte-level Llama, SFT for ${result.steps} steps on the demo's original responses`)
+console.log(`wrote ${out}: ${config.vocabSize}-token byte-level Llama, SFT for ${result.steps} steps on the ${train.length} original responses of the demo world's training split`)
 process.exit(0)

@@ -10,6 +10,7 @@
 // against this object, so a missing implementation does not compile).
 import { z } from 'zod'
 import type {
+  DemoStudyReport,
   AppInfo, DatasetSummary, FileRef, ImportPreview, ImportReport, JobInfo, PairPage, PairRow, PairSignalSummary,
   PairSignalView, Selection, SignalStats, TokenizerInfo, EngineInfo, ModelSummary, ModelInspection, GenerationResult,
   RunDetail, RunMetrics, RunSummary, TrainPreset, ChatTurn, Conversation, ConversationSummary, EvalReport, WinRate,
@@ -280,6 +281,19 @@ export const contract = {
         seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
         limit: z.number().int().min(1).max(100_000).optional(),
         answerTokens: z.number().int().min(0).max(1024).default(0).describe('generate greedy answers of up to this many tokens (0: do not generate)'),
+      })
+      .strict(),
+  ),
+  'eval.demo': job<DemoStudyReport>()(
+    'The demo study: train SFT and FIGA from the demo base model on the demo world with several seeds, answer its held-out prompts, and score defect and fix rates',
+    z
+      .object({
+        modelId: rowId.optional().describe('the base model (default: the embedded demo model)'),
+        seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).max(10).default([1, 2, 3]),
+        methods: z.array(z.enum(['sft', 'figa'])).min(1).max(2).default(['sft', 'figa']),
+        maxSteps: z.number().int().min(1).max(100_000).optional().describe('training budget per run (default: the preset\'s epochs)'),
+        answerTokens: z.number().int().min(1).max(512).default(64),
+        limit: z.number().int().min(1).max(100_000).optional().describe('score only the first N held-out prompts'),
       })
       .strict(),
   ),

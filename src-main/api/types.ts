@@ -507,3 +507,33 @@ export interface EvalReport {
   b: EvalModelSummary
   createdAt: string
 }
+
+/** One model of the demo study, scored on the demo world's held-out prompts. */
+export interface DemoStudyRow {
+  model: 'base' | 'sft' | 'figa'
+  /** the training seed (null for the base model) */
+  seed: number | null
+  pairs: number
+  /** share of greedy answers that make the original's typical mistake */
+  defectRate: number
+  /** share of greedy answers that show the revised behaviour */
+  fixRate: number
+  /** share of answers that do neither (babble) */
+  otherRate: number
+  byBehaviour: Record<string, { pairs: number; defect: number; fixed: number; other: number }>
+  /** held-out mean over pairs of (mean log p per ŷ token − mean log p per y token) */
+  marginPerToken: number
+  trainSeconds: number
+  /** the first held-out answer of each behaviour, to show what the numbers mean */
+  samples: Array<{ behaviour: string; instruction: string; input: string; answer: string; verdict: 'fixed' | 'defect' | 'other' }>
+}
+
+export interface DemoStudyReport {
+  baseModel: string
+  trainPairs: number
+  heldOutPairs: number
+  /** the training settings every run shared (method and seed set per run) */
+  settings: Record<string, unknown>
+  rows: DemoStudyRow[]
+  createdAt: string
+}

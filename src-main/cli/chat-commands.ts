@@ -1,14 +1,16 @@
 // figa chat / eval: talk to a model (or two side by side) and compare two models on data.
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, writeFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { extname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { Command, Option } from 'commander'
-import type { ChatTurn, Conversation, EvalReport, GenerationToken, ModelSummary } from '../api/types'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import type { ChatTurn, Conversation, DemoStudyReport, EvalReport, GenerationToken, ModelSummary } from '../api/types'
+import { ApiError } from '../api/errors'
 import type { Services } from '../services'
 import { parseNumber, parseWhole } from './args'
 import { ensureModel, findDataset, findSelection } from './lookup'
 import { progressBar, table } from './output'
+import { formatDemoStudy } from './demo-study-view'
 
 const ctx = { host: 'cli' as const }
 type Open = () => Promise<Services>
@@ -60,29 +62,37 @@ export function addChatCommands(program: Command, open: Open): void {
 
   program
     .command('eval')
-    .description('score two models on a dataset\'s held-out pairs: log-prob margin per token, perplexities, preference accuracy, answer length')
-    .requiredOption('--a <dir|name>', 'model A')
-    .requiredOption('--b <dir|name>', 'model B')
-    .requiredOption('--dataset <name>', 'dataset name or id')
+    .description('score two models on a dataset\'s held-out pairs (log-prob margin per token, perplexities, preference accuracy, answer length); or, with --demo, run the demo study')
+    .option('--a <dir|name>', 'model A')
+    .option('--b <dir|name>', 'model B')
+    .option('--dataset <name>', 'dataset name or id')
     .option('--selection <name>', 'a saved selection of the dataset')
     .addOption(new Option('--split <s>', 'which pairs').choices(['heldout', 'all']).default('heldout'))
     .option('--held-out <fraction>', 'held-out fraction (as in training)', parseNumber, 0.1)
     .option('--seed <n>', 'split seed (as in training)', parseWhole, 0)
-    .option('--limit <n>', 'at most this many pairs', parseWhole)
-    .option('--answer-tokens <n>', 'also generate greedy answers of up to N tokens (answer length)', parseWhole, 0)
-    .option('--out <file>', 'write per-pair scores (.csv or .jsonl)')
+    .option('--limit <n>', 'at most this many pairs (held-out prompts with --demo)', parseWhole)
+    .option('--answer-tokens <n>', 'also generate greedy answers of up to N tokens (answer length); --demo: 64', parseWhole)
+    .option('--out <file>', 'write per-pair scores (.csv or .jsonl); with --demo, the report as JSON')
     .option('--json', 'print the report as JSON')
-    .action(async (o: { a: string; b: string; dataset: string; selection?: string; split: 'heldout' | 'all'; heldOut: number; seed: number; limit?: number; answerTokens: number; out?: string; json?: boolean }) => {
+    .option('--demo', 'the demo study: base model, SFT on revised and FIGA at the same budget, several seeds, defect rate on the demo world\'s held-out prompts')
+    .option('--model <dir|name>', '--demo: the base model (default: the embedded demo model)')
+    .option('--seeds <list>', '--demo: training seeds, comma-separated', parseSeeds, [1, 2, 3])
+    .addOption(new Option('--methods <list>', '--demo: methods, comma-separated').default('sft,figa'))
+    .option('--steps <n>', '--demo: optimizer steps per run (default: the preset\'s epochs)', parseWhole)
+    .action(async (o: EvalOptions) => {
+      if (o.demo) return demoStudy(await open(), o)
+      const missing = (['a', 'b', 'dataset'] as const).filter((k) => !o[k])
+      if (missing.length) throw new ApiError('invalid_argument', `eval needs ${missing.map((k) => `--${k}`).join(', ')} (or --demo)`)
       const services = await open()
-      const dataset = await findDataset(services, o.dataset)
+      const dataset = await findDataset(services, o.dataset!)
       const selection = o.selection ? await findSelection(services, dataset, o.selection) : undefined
-      const [a, b] = [await ensureModel(services, o.a), await ensureModel(services, o.b)]
+      const [a, b] = [await ensureModel(services, o.a!), await ensureModel(services, o.b!)]
       const bar = progressBar('evaluating')
       let report: EvalReport
       try {
         report = (await services.runJob(
           'eval.run',
-          { modelAId: a.id, modelBId: b.id, datasetId: dataset.id, selectionId: selection?.id, split: o.split, heldOut: o.heldOut, seed: o.seed, limit: o.limit, answerTokens: o.answerTokens },
+          { modelAId: a.id, modelBId: b.id, datasetId: dataset.id, selectionId: selection?.id, split: o.split, heldOut: o.heldOut, seed: o.seed, limit: o.limit, answerTokens: o.answerTokens ?? 0 },
           ctx,
           (p) => bar.update(p),
         )) as EvalReport
@@ -99,6 +109,52 @@ export function addChatCommands(program: Command, open: Open): void {
       process.stdout.write(table(['model', 'margin/token', 'ppl(ŷ)', 'ppl(y)', 'prefers ŷ', 'answer tokens'], [row(report.a), row(report.b)]) + '\n')
       if (o.out) process.stderr.write(`per-pair scores written to ${o.out}\n`)
     })
+}
+
+interface EvalOptions {
+  a?: string
+  b?: string
+  dataset?: string
+  selection?: string
+  split: 'heldout' | 'all'
+  heldOut: number
+  seed: number
+  limit?: number
+  answerTokens?: number
+  out?: string
+  json?: boolean
+  demo?: boolean
+  model?: string
+  seeds: number[]
+  methods: string
+  steps?: number
+}
+
+function parseSeeds(value: string): number[] {
+  const seeds = value.split(',').map((s) => s.trim())
+  if (seeds.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError(`"${value}" is not a comma-separated list of whole numbers`)
+  return seeds.map(Number)
+}
+
+async function demoStudy(services: Services, o: EvalOptions): Promise<void> {
+  const methods = o.methods.split(',').map((m) => m.trim())
+  const unknown = methods.filter((m) => m !== 'sft' && m !== 'figa')
+  if (unknown.length) throw new ApiError('invalid_argument', `--methods: unknown method "${unknown[0]}" (use sft, figa)`)
+  const base = o.model ? await ensureModel(services, o.model) : undefined
+  const bar = progressBar('demo study')
+  let report: DemoStudyReport
+  try {
+    report = (await services.runJob(
+      'eval.demo',
+      { modelId: base?.id, seeds: o.seeds, methods, maxSteps: o.steps, answerTokens: o.answerTokens ?? 64, limit: o.limit },
+      ctx,
+      (p) => bar.update(p),
+    )) as DemoStudyReport
+  } finally {
+    bar.stop()
+  }
+  if (o.out) writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n')
+  process.stdout.write((o.json ? JSON.stringify(report, null, 2) : formatDemoStudy(report)) + '\n')
 }
 
 /** Streams model A's answer live; model B's (if any) is held back until A is done, then streamed on. */

@@ -3,10 +3,11 @@ import { join } from 'node:path'
 import type { MethodName } from '../api/contract'
 import { contract } from '../api/contract'
 import { ApiError } from '../api/errors'
-import type { ImportReport, JobProgress } from '../api/types'
+import type { JobProgress } from '../api/types'
 import { parseCall } from '../api/validate'
 import { getMeta, openDb, setMeta, type Db } from '../store/db'
 import { listDatasets } from '../store/datasets'
+import { listModels } from '../store/models'
 import { EventBus } from './events'
 import { FileRegistry } from './files'
 import { runImport } from './import-task'
@@ -15,6 +16,7 @@ import { JobManager } from './jobs'
 import { Training } from './training'
 import { Chat } from './chat'
 import { implementMethods } from './methods'
+import { addModel } from './models'
 import { appRoot, resourcesDir } from './paths'
 
 export interface Services {
@@ -35,7 +37,7 @@ export interface Services {
 
 export interface ServiceOptions {
   dataDir: string
-  /** Import the embedded demo dataset into an empty, never-seeded store. */
+  /** Register the embedded demo datasets and model in an empty, never-seeded store. */
   seedDemo?: boolean
 }
 
@@ -113,13 +115,18 @@ function appVersion(): string {
   }
 }
 
-/** The first start of an empty store imports the embedded demo dataset, once. */
-async function seedDemo(db: Db, dataDir: string): Promise<ImportReport | null> {
-  if (getMeta(db, 'demo_seeded') || listDatasets(db).length > 0) return null
-  const report = await runImport(
-    { dataDir, path: join(resourcesDir(), 'demo', 'demo-spa.jsonl'), name: 'demo', skipBad: false, dedupe: false, append: false },
-    { signal: new AbortController().signal, progress: () => {}, emit: () => {} },
-  )
+/**
+ * The first start of an empty store registers the embedded demo world, once: the demo dataset
+ * (its training split), its held-out split and the demo base model, so that Train, Chat and
+ * Evaluate work with nothing downloaded.
+ */
+async function seedDemo(db: Db, dataDir: string): Promise<void> {
+  if (getMeta(db, 'demo_seeded') || listDatasets(db).length > 0 || listModels(db).length > 0) return
+  const demo = join(resourcesDir(), 'demo')
+  const context = { signal: new AbortController().signal, progress: () => {}, emit: () => {} }
+  for (const [file, name] of [['demo-spa.jsonl', 'demo'], ['demo-heldout.jsonl', 'demo-heldout']] as const) {
+    await runImport({ dataDir, path: join(demo, file), name, skipBad: false, dedupe: false, append: false }, context)
+  }
+  await addModel(db, join(resourcesDir(), 'demo-model'), 'demo-model')
   setMeta(db, 'demo_seeded', new Date().toISOString())
-  return report
 }

@@ -1,4 +1,5 @@
 // The service functions behind the contract, one per method.
+import { join } from 'node:path'
 import { ApiError } from '../api/errors'
 import type { ImportTaskArgs } from './import-task'
 import { contentHash, previewDataset } from '../data'
@@ -23,6 +24,8 @@ import { addModel, backendPreference, inspectModel, requireModel, setBackendPref
 import type { Training } from './training'
 import type { Chat } from './chat'
 import type { EvalTaskArgs } from './eval-task'
+import type { DemoStudyTaskArgs } from './demo-task'
+import { resourcesDir } from './paths'
 import { evalRows, getEval, listEvals } from '../store/evals'
 import { exportEvalRows } from './export-eval'
 import { getRun, runMetrics, updateRun } from '../store/runs'
@@ -244,6 +247,12 @@ export function implementMethods({ db, dataDir, version, events, files, jobs, tr
         models: { a: { id: a.id, name: a.name, path: a.path }, b: { id: b.id, name: b.name, path: b.path } },
       }
       return { label: `Evaluate ${a.name} vs ${b.name} on ${d.name}`, task: 'eval', args, onDone: () => events.emit('evals.changed', {}) }
+    },
+    'eval.demo': ({ modelId, seeds, methods, maxSteps, answerTokens, limit }) => {
+      const base = modelId === undefined ? null : requireModel(getModel(db, modelId), modelId)
+      const path = base?.path ?? join(resourcesDir(), 'demo-model')
+      const args: DemoStudyTaskArgs = { dataDir, preference: backendPreference(db), baseModelDir: path, seeds, methods, maxSteps, answerTokens, limit }
+      return { label: `Demo study: ${methods.map((m) => m.toUpperCase()).join(' vs ')} from ${base?.name ?? 'demo-model'}, ${seeds.length} seeds`, task: 'demoStudy', args }
     },
     'eval.list': () => listEvals(db),
     'eval.export': ({ evalId, format }) => {

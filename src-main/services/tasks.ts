@@ -7,6 +7,7 @@ import type { SignalsTaskArgs } from './signals-task'
 import type { GenerateTaskArgs } from './engine-task'
 import type { TrainTaskArgs } from './train-task'
 import type { EvalTaskArgs } from './eval-task'
+import type { DemoStudyTaskArgs } from './demo-task'
 
 export interface TaskContext {
   signal: AbortSignal
@@ -26,6 +27,7 @@ export const tasks = {
   generate: async (args: GenerateTaskArgs, ctx: TaskContext) => (await import('./engine-task')).runGenerate(args, ctx),
   train: async (args: TrainTaskArgs, ctx: TaskContext) => (await import('./train-task')).runTraining(args, ctx),
   eval: async (args: EvalTaskArgs, ctx: TaskContext) => (await import('./eval-task')).runEval(args, ctx),
+  demoStudy: async (args: DemoStudyTaskArgs, ctx: TaskContext) => (await import('./demo-task')).runDemoStudyTask(args, ctx),
 }
 
 export type TaskName = keyof typeof tasks

@@ -1,8 +1,9 @@
 // The figa command as a shell user runs it: real processes, exit codes, messages.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import type { DemoStudyReport } from '../../src-main/api/types'
 import { openDb } from '../../src-main/store/db'
 import { spaRecords, tempDir, toJsonl } from '../helpers/temp'
 
@@ -114,7 +115,7 @@ describe('figa CLI', () => {
     }
   })
 
-  it('serves the app on 127.0.0.1 with a token and seeds the demo into an empty store', async () => {
+  it('serves the app on 127.0.0.1 with a token and registers the demo world in an empty store', async () => {
     const dataDir = join(t.dir, 'serve-data')
     const child = spawn(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] })
     try {
@@ -127,8 +128,10 @@ describe('figa CLI', () => {
       expect((await fetch(`${url.origin}/`)).status).toBe(401)
       const res = await fetch(`${url.origin}/api/call/datasets.list`, { method: 'POST', headers: { 'X-Figa-Token': url.searchParams.get('token')! }, body: '{}' })
       const { result } = (await res.json()) as { result: Array<{ name: string; pairCount: number }> }
-      expect(result).toEqual([expect.objectContaining({ name: 'demo' })])
-      expect(result[0].pairCount).toBeGreaterThan(20)
+      expect(result.map((d) => d.name).sort()).toEqual(['demo', 'demo-heldout'])
+      expect(result.find((d) => d.name === 'demo')!.pairCount).toBeGreaterThanOrEqual(600)
+      const models = await fetch(`${url.origin}/api/call/models.list`, { method: 'POST', headers: { 'X-Figa-Token': url.searchParams.get('token')! }, body: '{}' })
+      expect(((await models.json()) as { result: Array<{ name: string }> }).result.map((m) => m.name)).toEqual(['demo-model'])
     } finally {
       if (child.exitCode === null) {
         child.kill('SIGTERM')
@@ -233,4 +236,34 @@ describe('figa chat and eval', () => {
     expect(r.stdout).toMatch(/demo-model\s+-?\d+\.\d{4}\s+\d+\.\d{3}\s+\d+\.\d{3}\s+\d+\.\d%/)
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(4)
   })
+
+  it('says what eval needs without --demo', () => {
+    const r = figa(['eval', '--a', demo], dataDir)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain('eval needs --b, --dataset (or --demo)')
+  })
+
+  it('runs the demo study: base, SFT and FIGA trained from the demo model, scored on held-out prompts', () => {
+    const out = join(t.dir, 'study.json')
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'eval', '--demo', '--seeds', '4', '--steps', '2', '--limit', '10', '--answer-tokens', '12', '--out', out], {
+      encoding: 'utf8', timeout: 300_000,
+    })
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/Demo study: 650 training pairs, 10 held-out prompts/)
+    expect(r.stdout).toMatch(/every run: 2 steps/)
+    for (const model of ['base model', 'SFT on revised', 'FIGA']) expect(r.stdout).toMatch(new RegExp(`^${model} +(—|1) +\\d+\\.\\d%`, 'm'))
+    const report = JSON.parse(readFileSync(out, 'utf8')) as DemoStudyReport
+    expect(report.rows.map((row) => [row.model, row.seed])).toEqual([['base', null], ['sft', 4], ['figa', 4]])
+    for (const row of report.rows) {
+      expect(row.pairs).toBe(10)
+      expect(row.defectRate + row.fixRate + row.otherRate).toBeCloseTo(1, 9)
+      expect(Object.values(row.byBehaviour).reduce((n, b) => n + b.pairs, 0)).toBe(10)
+      expect(Number.isFinite(row.marginPerToken)).toBe(true)
+    }
+    // Two steps move the weights: the tuned models' margins differ from the base model's.
+    expect(report.rows[1].marginPerToken).not.toBe(report.rows[0].marginPerToken)
+    expect(report.rows[2].marginPerToken).not.toBe(report.rows[0].marginPerToken)
+    // The report is also kept in the data folder, and the runs' scratch folders are gone.
+    expect(readdirSync(join(dataDir, 'demo-study')).filter((f) => f.endsWith('.json'))).toHaveLength(1)
+  }, 320_000)
 })
