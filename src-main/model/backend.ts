@@ -147,6 +147,7 @@ async function initWasm(threads: number, notes: string[]): Promise<BackendInfo> 
   }
   if (!ok) throw new Error('the WASM backend did not start')
   await tf.ready()
+  patchWasmKernels()
   const actual = wasm.getThreadsCount()
   if (threaded) unrefWasmWorkers()
   const detail =
@@ -191,6 +192,119 @@ function enableWasmThreads(threads: number): () => void {
   return () => {
     URL.createObjectURL = origCreate
     os.cpus = origCpus
+  }
+}
+
+/**
+ * A float32 tensor's values without a copy where the backend allows it: on WASM a view of the heap,
+ * valid only until the next tensor operation (one may grow the heap and detach it); elsewhere
+ * dataSync(). For reading large results (gradients) straight into JS accumulators.
+ */
+export function readView(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as Partial<WasmBackendLike>
+  if (tf.getBackend() === 'wasm' && t.dtype === 'float32' && b.typedArrayFromHeap) return b.typedArrayFromHeap(t as unknown as WasmTensorInfo) as Float32Array
+  return t.dataSync() as Float32Array
+}
+
+// ---------------------------------------------------------------------------------------------
+// WASM kernels that copy more than they must, replaced by equivalents that copy less (same results):
+//  - Identity (tf.clone, and every tensor the tape saves for the backward pass, which the engine
+//    clones) copies the whole buffer. Tensors are immutable, so it shares the data and counts a
+//    reference instead, as tfjs's cpu and webgl backends do. Saves the copies and the memory.
+//    Cast to the same dtype (the stock gradients of Mul and Square cast dy every time) likewise.
+//  - Slice (and SplitV, built on it) first copies the *whole* input out of the heap (readSync), then
+//    picks the part: slicing n pieces costs n full copies. It reads the part from a heap view.
+//    SplitV (the gradient of concat) calls the original Slice directly; it gets the same fix.
+
+interface WasmTensorInfo {
+  dataId: object
+  shape: number[]
+  dtype: tf.DataType
+}
+interface WasmBackendLike {
+  incRef(dataId: object): void
+  makeOutput(shape: number[], dtype: tf.DataType): WasmTensorInfo
+  typedArrayFromHeap(t: WasmTensorInfo): Float32Array | Int32Array | Uint8Array
+}
+type KernelArgs = { inputs: { x: WasmTensorInfo }; attrs: { begin: number | number[]; size: number | number[] }; backend: WasmBackendLike }
+
+function patchWasmKernels(): void {
+  const replace = (name: string, make: (orig: tf.KernelFunc) => tf.KernelFunc) => {
+    const k = tf.getKernel(name, 'wasm')
+    if (!k) return
+    tf.unregisterKernel(name, 'wasm')
+    tf.registerKernel({ ...k, kernelFunc: make(k.kernelFunc) })
+  }
+  replace('Identity', (orig) => (args) => {
+    const { inputs, backend } = args as unknown as KernelArgs
+    const x = inputs.x
+    if (x.dtype === 'string') return orig(args)
+    backend.incRef(x.dataId)
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype } as tf.TensorInfo
+  })
+  // a cast to the tensor's own dtype (the stock gradients of Mul and Square do one per call) is Identity
+  replace('Cast', (orig) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: { x: WasmTensorInfo }; attrs: { dtype: tf.DataType }; backend: WasmBackendLike }
+    const x = inputs.x
+    if (x.dtype !== attrs.dtype || x.dtype === 'string') return orig(args)
+    backend.incRef(x.dataId)
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype } as tf.TensorInfo
+  })
+  let slice: tf.KernelFunc | null = null
+  replace('Slice', (orig) => {
+    slice = (args) => {
+      const { inputs, attrs, backend } = args as unknown as KernelArgs
+      const x = inputs.x
+      if (x.dtype === 'string' || x.shape.length === 0) return orig(args)
+      const [begin, size] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, attrs.begin, attrs.size)
+      const out = backend.makeOutput(size, x.dtype)
+      // views only after makeOutput: growing the heap detaches earlier ones
+      const src = backend.typedArrayFromHeap(x)
+      const dst = backend.typedArrayFromHeap(out)
+      if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
+        const off = tf.slice_util.computeFlatOffset(begin, tf.util.computeStrides(x.shape))
+        dst.set(src.subarray(off, off + dst.length))
+      } else copySlice(src, dst, x.shape, begin, size)
+      return out as unknown as tf.TensorInfo
+    }
+    return slice
+  })
+  // SplitV calls the original Slice directly: the same pieces, each through the slice above
+  replace('SplitV', (orig) => (args) => {
+    const { inputs, attrs, backend } = args as unknown as { inputs: { x: WasmTensorInfo }; attrs: { numOrSizeSplits: number | number[]; axis: number | number[] }; backend: WasmBackendLike }
+    const x = inputs.x
+    if (!slice || x.dtype === 'string') return orig(args)
+    const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, attrs.numOrSizeSplits, axis)
+    const begin = new Array<number>(x.shape.length).fill(0)
+    return sizes.map((n) => {
+      const size = [...x.shape]
+      size[axis] = n
+      const piece = slice!({ inputs: { x }, attrs: { begin: [...begin], size }, backend } as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo
+      begin[axis] += n
+      return piece
+    })
+  })
+}
+
+/** Copy the block begin..begin+size of a row-major `shape` tensor, one run of the last axis at a time. */
+function copySlice(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, dst: { set(a: ArrayLike<number>, o: number): void }, shape: number[], begin: number[], size: number[]): void {
+  const rank = shape.length
+  const strides = new Array<number>(rank)
+  strides[rank - 1] = 1
+  for (let k = rank - 2; k >= 0; k--) strides[k] = strides[k + 1] * shape[k + 1]
+  const inner = size[rank - 1]
+  const total = size.reduce((a, b) => a * b, 1)
+  if (total === 0) return
+  const idx = new Array<number>(rank - 1).fill(0)
+  for (let o = 0; o < total / inner; o++) {
+    let off = begin[rank - 1]
+    for (let k = 0; k < rank - 1; k++) off += (begin[k] + idx[k]) * strides[k]
+    dst.set(src.subarray(off, off + inner), o * inner)
+    for (let k = rank - 2; k >= 0; k--) {
+      if (++idx[k] < size[k]) break
+      idx[k] = 0
+    }
   }
 }
 

@@ -6,8 +6,9 @@
 //   (Sum over axis 0 is slow);
 // - embeddings are a gather with a scatterND backward (WASM has no UnsortedSegmentSum);
 // - gelu_new is x·sigmoid(2·√(2/π)·(x + 0.044715x³)) (Tanh is ~10x slower than Sigmoid);
-// - attention over more than one query uses 2-D matmuls per head; single-token decoding uses one
-//   small batched matmul (few ops matter more than FLOPs there).
+// - attention over more than one query uses 2-D matmuls per head on a per-head block layout, with
+//   one custom gradient for the whole core; single-token decoding uses one small batched matmul
+//   (few ops matter more than FLOPs there).
 // Everything here is differentiable with tf.grad / tf.variableGrads.
 
 import * as tf from '@tensorflow/tfjs'
@@ -111,13 +112,25 @@ const gatherRowsOp = custom(2, ([table, ids], save) => {
   }
 })
 
-/** columns of tableT [D, V] at ids [N] → [N, D] (the embedding lookup of a tied, pre-transposed head). */
+/**
+ * columns of tableT [D, V] at ids [N] → [N, D] (the embedding lookup of a tied, pre-transposed head).
+ * Gradient: dTableT[:, ids[n]] += dy[n]ᵀ, one scatter of the N·D elements straight into the flat
+ * [D·V] layout (element (j, n) to j·V + ids[n]; repeats add up), so no [V, D] result is transposed.
+ */
 const gatherColsOp = custom(2, ([tableT, ids], save) => {
   save([ids])
   const [d, v] = tableT.shape as [number, number]
   return {
     value: tf.transpose(tf.gather(tableT, ids, 1)),
-    gradFunc: (dy, [idx]) => [tf.transpose(tf.scatterND(idx.reshape([-1, 1]), dy, [v, d])), tf.zerosLike(idx)],
+    gradFunc: (dy, [idx]) => {
+      const id = idx.dataSync() as Int32Array
+      const n = id.length
+      // flat target of each element of dyᵀ [D, N] (built in JS: WASM's int32 broadcasting ops are slow)
+      const flat = new Int32Array(d * n)
+      for (let j = 0; j < d; j++) for (let k = 0; k < n; k++) flat[j * n + k] = j * v + id[k]
+      const grad = tf.scatterND(tf.tensor2d(flat, [d * n, 1], 'int32'), tf.transpose(dy).reshape([d * n]), [d * v]).reshape([d, v])
+      return [grad, tf.zerosLike(idx)]
+    },
   }
 })
 
@@ -322,30 +335,134 @@ export function attention(q: T2, k: T2, v: T2, past: LayerKV | null, sh: Attenti
     const p = tf.softmax(tf.matMul(q3, kT))
     out = tf.matMul(p, vv).reshape([B, H * d])
   } else {
-    // several queries: 2-D matmuls per (sequence, head) on the fast path
     const mask = causalMask(T, pastLen)
-    const perSeq: T2[] = []
-    for (let b = 0; b < B; b++) {
-      const qb = B === 1 ? q : q.slice([b * T, 0], [T, H * d])
-      const heads: T2[] = []
-      for (let g = 0; g < Hkv; g++) {
-        const kTg = kT.slice([b * Hkv + g, 0, 0], [1, d, S]).reshape([d, S]) as T2
-        const vg = vv.slice([b * Hkv + g, 0, 0], [1, S, d]).reshape([S, d]) as T2
-        for (let r = 0; r < rep; r++) {
-          const h = g * rep + r
-          // a tidy per head: only one [T, S] score matrix is alive at a time
-          heads.push(
-            tf.tidy(() => {
-              const qh = qb.slice([0, h * d], [T, d])
-              const scores = tf.add(matmul(qh, kTg), mask)
-              return matmul(tf.softmax(scores) as T2, vg)
-            }),
-          )
-        }
-      }
-      perSeq.push(heads.length === 1 ? heads[0] : (tf.concat(heads, 1) as T2))
-    }
-    out = perSeq.length === 1 ? perSeq[0] : (tf.concat(perSeq, 0) as T2)
+    out = taping() ? (attendOp(sh, mask)(q, kT, vv) as T2) : attendForward(q, kT, vv, sh, mask, false).out
   }
   return { out, kv: { kT, v: vv } }
+}
+
+// The core of attention over several queries, q [B·T, H·d], kT [B·Hkv, d, S], v [B·Hkv, S, d] →
+// [B·T, H·d], per (sequence, head) with plain 2-D matmuls. Heads are laid out once per call so that
+// every head is a contiguous block ([B·H·T, d], [B·Hkv·S, d]): per-head pieces are then cheap
+// contiguous slices, and under a tape a custom gradient computes each head's backward directly and
+// joins the pieces with one concat (the stock gradients of per-head slices would pad every head's
+// gradient to the full tensor and add them up).
+
+/** [B·T, H·d] → [B·H·T, d]: each (sequence, head) a contiguous block of T rows */
+function toHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
+  return tf.transpose(x.reshape([B, T, H, d]), [0, 2, 1, 3]).reshape([B * H * T, d]) as T2
+}
+
+/** [B·H·T, d] → [B·T, H·d] (inverse of toHeads) */
+function fromHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
+  return tf.transpose(x.reshape([B, H, T, d]), [0, 2, 1, 3]).reshape([B * T, H * d]) as T2
+}
+
+/** acc + x, or x when there is no acc yet */
+function addTo(acc: T2 | null, x: T2): T2 {
+  return acc ? (tf.add(acc, x) as T2) : x
+}
+
+/** rows r0..r0+n-1 of a 2-D tensor (a contiguous slice) */
+function rows(x: T2, r0: number, n: number): T2 {
+  return x.slice([r0, 0], [n, x.shape[1]])
+}
+
+/**
+ * Forward: per head softmax(q_h·kᵀ_g + mask)·v_g. Returns the output and, when `keepProbs`, every
+ * head's probabilities [T, S] in (sequence, head) order (the backward pass needs them).
+ */
+function attendForward(q: T2, kT: tf.Tensor3D, v: tf.Tensor3D, sh: AttentionShape, mask: T2, keepProbs: boolean): { out: T2; probs: T2[] } {
+  const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: d } = sh
+  const S = kT.shape[2]
+  const rep = H / Hkv
+  const qh = toHeads(q, B, T, H, d)
+  const kT2 = kT.reshape([B * Hkv * d, S]) as T2
+  const v2 = v.reshape([B * Hkv * S, d]) as T2
+  const outs: T2[] = []
+  const probs: T2[] = []
+  for (let b = 0; b < B; b++) {
+    for (let g = 0; g < Hkv; g++) {
+      const bg = b * Hkv + g
+      const kTg = rows(kT2, bg * d, d)
+      const vg = rows(v2, bg * S, S)
+      for (let r = 0; r < rep; r++) {
+        const bh = b * H + g * rep + r
+        // a tidy per head: without keepProbs only one [T, S] score matrix is alive at a time
+        const [o, p] = tf.tidy(() => {
+          const p = tf.softmax(tf.add(tf.matMul(rows(qh, bh * T, T), kTg), mask)) as T2
+          return [tf.matMul(p, vg), p] as T2[]
+        })
+        outs.push(o)
+        if (keepProbs) probs.push(p)
+        else p.dispose()
+      }
+      kTg.dispose()
+      vg.dispose()
+    }
+  }
+  const out = fromHeads(outs.length === 1 ? outs[0] : tf.concat(outs, 0), B, T, H, d)
+  return { out, probs }
+}
+
+/**
+ * The attention core as one differentiable op. Backward per head, with P its probabilities and
+ * dO its output gradient (S = q·kᵀ + mask, P = softmax(S), O = P·v):
+ *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dk = dSᵀ·q,  dv = Pᵀ·dO
+ * (a kv head sums over the query heads that read it). q, dO, k = (kᵀ)ᵀ and vᵀ are laid out once per
+ * call as per-head blocks, so each head's products are plain 2-D matmuls. dk and dv transpose the
+ * [T, S] factor rather than multiply [d, T]·[T, S]: XNNPACK packs the right operand on every call,
+ * and a wide fresh one with only d rows to multiply runs at half speed.
+ */
+function attendOp(sh: AttentionShape, mask: T2) {
+  const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: d } = sh
+  const rep = H / Hkv
+  return custom(3, ([q, kT, v], save) => {
+    const { out, probs } = attendForward(q as T2, kT as tf.Tensor3D, v as tf.Tensor3D, sh, mask, true)
+    save([q, kT, v, ...probs])
+    return {
+      value: out,
+      gradFunc: (dy, [qs, kTs, vs, ...ps]) => {
+        const S = kTs.shape[2] as number
+        // per-head blocks: q and dO [B·H·T, d], k [B·Hkv·S, d], vᵀ [B·Hkv·d, S]
+        const qh = toHeads(qs, B, T, H, d)
+        const dO = toHeads(dy, B, T, H, d)
+        const k = tf.transpose(kTs, [0, 2, 1]).reshape([B * Hkv * S, d]) as T2
+        const vT = tf.transpose(vs, [0, 2, 1]).reshape([B * Hkv * d, S]) as T2
+        const dq: T2[] = []
+        const dk: T2[] = []
+        const dv: T2[] = []
+        for (let b = 0; b < B; b++) {
+          for (let g = 0; g < Hkv; g++) {
+            const bg = b * Hkv + g
+            const grads = tf.tidy(() => {
+              const kg = rows(k, bg * S, S)
+              const vTg = rows(vT, bg * d, d)
+              const dqs: T2[] = []
+              let dkg: T2 | null = null
+              let dvg: T2 | null = null
+              for (let r = 0; r < rep; r++) {
+                const bh = b * H + g * rep + r
+                const p = ps[bh] as T2
+                const dOh = rows(dO, bh * T, T)
+                const dP = tf.matMul(dOh, vTg)
+                const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), 1, true))) as T2
+                dqs.push(tf.matMul(dS, kg))
+                dkg = addTo(dkg, tf.matMul(tf.transpose(dS), rows(qh, bh * T, T)) as T2)
+                dvg = addTo(dvg, tf.matMul(tf.transpose(p), dOh) as T2)
+              }
+              return [...dqs, dkg!, dvg!]
+            })
+            dq.push(...grads.slice(0, rep))
+            dk.push(grads[rep])
+            dv.push(grads[rep + 1])
+          }
+        }
+        const dQ = fromHeads(dq.length === 1 ? dq[0] : tf.concat(dq, 0), B, T, H, d)
+        const dK = (dk.length === 1 ? dk[0] : tf.concat(dk, 0)).reshape([B * Hkv, S, d])
+        const dV = (dv.length === 1 ? dv[0] : tf.concat(dv, 0)).reshape([B * Hkv, S, d])
+        return [dQ, tf.transpose(dK, [0, 2, 1]), dV]
+      },
+    }
+  })
 }

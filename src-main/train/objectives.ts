@@ -139,14 +139,14 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
     const hot = tf.scatterND(tf.tensor2d(onehotIdx, [m, 2], 'int32'), tf.tensor1d(w), [m, V])
     return tf.sub(tf.mul(probs, tf.tensor2d(w, [m, 1])), hot) as tf.Tensor2D
   }
-  // logits, their log-sum-exp (max-shifted) and the softmax from the same exponentials
+  // logits, their softmax and log-sum-exp. The Softmax kernel is ~10x faster than Exp on WASM, and
+  // the log-sum-exp follows from it without underflow: the largest probability is
+  // 1 / Σ exp(l − max l) ≥ 1/V, so lse = max l − log(max p)
   const logitsOf = (hs: tf.Tensor2D, w: tf.Tensor2D) => {
     const logits = tf.matMul(hs, w) as tf.Tensor2D
-    const mx = tf.max(logits, 1, true)
-    const e = tf.exp(tf.sub(logits, mx))
-    const sum = tf.sum(e, 1, true)
-    const lse = tf.add(mx, tf.log(sum)) as tf.Tensor2D
-    return { logits, lse, probs: () => tf.div(e, sum) as tf.Tensor2D }
+    const probs = tf.softmax(logits) as tf.Tensor2D
+    const lse = () => tf.sub(tf.max(logits, 1, true), tf.log(tf.max(probs, 1, true))) as tf.Tensor2D
+    return { logits, lse, probs: () => probs }
   }
 
   const op = (h: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -161,7 +161,7 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
         const flat = new Int32Array(m)
         for (let r = 0; r < m; r++) flat[r] = r * V + targets[c0 + r]
         const tl = tf.gather(logits.reshape([m * V]), tf.tensor1d(flat, 'int32'))
-        c = tf.sub(lse.reshape([m]), tl).dataSync() as Float32Array
+        c = tf.sub(lse().reshape([m]), tl).dataSync() as Float32Array
         return taping && blocks.length === 1 ? probs() : null
       })
       ce.set(c, c0)

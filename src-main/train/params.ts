@@ -9,6 +9,7 @@
 // which is exactly the gradient of the unmerged forward x·W0 + (α/r)·(x·A)·B.
 
 import * as tf from '@tensorflow/tfjs'
+import { readView } from '../model/backend'
 import type { CausalLM } from '../model/base'
 import type { ParamSlot } from './optimizer'
 import type { TrainRng } from './rng'
@@ -57,12 +58,12 @@ export function fullTrainable(model: CausalLM): Trainable {
     accumulate(grads, acc) {
       for (const [name, v] of entries) {
         const g = grads[v.name]
-        if (g) addInto(acc, name, g.dataSync() as Float32Array)
+        if (g) addInto(acc, name, readView(g))
       }
     },
     apply(update) {
       entries.forEach(([, v], i) => {
-        const p = new Float32Array(v.dataSync() as Float32Array)
+        const p = new Float32Array(readView(v))
         update(slots[i], p)
         setVariable(v, p)
       })

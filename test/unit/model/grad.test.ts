@@ -6,7 +6,7 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/model/backend'
 import type { CausalLM } from '../../../src-main/model/base'
-import { embedCols, embedRows, linear, matmul, matmulConst } from '../../../src-main/model/layers'
+import { attention, embedCols, embedRows, linear, matmul, matmulConst } from '../../../src-main/model/layers'
 import { loadModel } from '../../../src-main/model/model'
 
 const FIX = path.resolve(__dirname, '../../fixtures/parity')
@@ -46,6 +46,60 @@ describe('custom gradients of the fast-path ops', () => {
       expect(maxDiff(rows, want)).toBeLessThan(1e-6)
       const cols = tf.grad((tT) => tf.sum(tf.mul(embedCols(tT, ids), r)))(tf.transpose(table))
       expect(maxDiff(cols, tf.transpose(want))).toBeLessThan(1e-6)
+    })
+  })
+
+  it.each([
+    ['MHA, no past', 2, 3, 3, 0],
+    ['GQA, with past', 2, 4, 2, 3],
+    ['one sequence, one kv head', 1, 2, 1, 2],
+  ])('attention (%s): the custom gradient equals autodiff of per-head stock ops', (_, B, H, Hkv, P) => {
+    tf.tidy(() => {
+      const T = 5
+      const d = 4
+      const S = P + T
+      const rnd = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed)
+      const q = rnd([B * T, H * d], 1)
+      const k = rnd([B * T, Hkv * d], 2)
+      const v = rnd([B * T, Hkv * d], 3)
+      const pastKT = rnd([B * Hkv, d, Math.max(P, 1)], 4).slice([0, 0, 0], [B * Hkv, d, P])
+      const pastV = rnd([B * Hkv, Math.max(P, 1), d], 5).slice([0, 0, 0], [B * Hkv, P, d])
+      const r = rnd([B * T, H * d], 6)
+      const sh = { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: d }
+      const mask = tf.tensor2d(Array.from({ length: T * S }, (_, i) => (i % S > P + Math.floor(i / S) ? -1e9 : 0)), [T, S])
+      // reference: per (sequence, head) slices, stock matMul/softmax/concat and their stock gradients
+      const naive = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pk: tf.Tensor, pv: tf.Tensor) => {
+        let kT = tf.transpose(k.reshape([B, T, Hkv, d]), [0, 2, 3, 1]).reshape([B * Hkv, d, T])
+        let vv = tf.transpose(v.reshape([B, T, Hkv, d]), [0, 2, 1, 3]).reshape([B * Hkv, T, d])
+        if (P) {
+          kT = tf.concat([pk, kT], 2)
+          vv = tf.concat([pv, vv], 1)
+        }
+        const rowsOut: tf.Tensor[] = []
+        for (let b = 0; b < B; b++) {
+          const heads: tf.Tensor[] = []
+          for (let h = 0; h < H; h++) {
+            const g = Math.floor(h / (H / Hkv))
+            const qh = q.slice([b * T, h * d], [T, d]) as tf.Tensor2D
+            const kTg = kT.slice([b * Hkv + g, 0, 0], [1, d, S]).reshape([d, S]) as tf.Tensor2D
+            const vg = vv.slice([b * Hkv + g, 0, 0], [1, S, d]).reshape([S, d]) as tf.Tensor2D
+            heads.push(tf.matMul(tf.softmax(tf.add(tf.matMul(qh, kTg), mask)) as tf.Tensor2D, vg))
+          }
+          rowsOut.push(tf.concat(heads, 1))
+        }
+        return tf.sum(tf.mul(tf.concat(rowsOut, 0), r))
+      }
+      const ours = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, pk: tf.Tensor, pv: tf.Tensor) => {
+        const past = P ? { kT: pk as tf.Tensor3D, v: pv as tf.Tensor3D } : null
+        return tf.sum(tf.mul(attention(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D, past, sh).out, r))
+      }
+      // without a past, its (empty) tensors are not inputs of either function
+      const inputs = P ? [q, k, v, pastKT, pastV] : [q, k, v]
+      const call = (f: typeof naive) => (...xs: tf.Tensor[]) => f(xs[0], xs[1], xs[2], xs[3] ?? pastKT, xs[4] ?? pastV)
+      const want = tf.grads(call(naive))(inputs)
+      const got = tf.grads(call(ours))(inputs)
+      expect(Math.abs(ours(q, k, v, pastKT, pastV).dataSync()[0] - naive(q, k, v, pastKT, pastV).dataSync()[0])).toBeLessThan(1e-4)
+      for (let i = 0; i < inputs.length; i++) expect(maxDiff(got[i], want[i]), `input ${i}`).toBeLessThan(1e-4)
     })
   })
 })
