@@ -28,7 +28,7 @@ export type Split = 'train' | 'heldout'
 /** The units the unit behaviour uses, one per kind of quantity. */
 export type Unit = 'km' | 'kg' | 'minutes' | 'liters' | 'meters'
 
-/** What the scorer needs to tell the revised behaviour from the original's mistake. */
+/** What the scorer needs to tell the revised behaviour from the original's mistake (and the expected content, for reading results). */
 export type DemoCheck =
   | { behaviour: 'arithmetic'; a: number; b: number; correct: number; wrong: number }
   | { behaviour: 'fact'; country: string; capital: string; wrong: string }

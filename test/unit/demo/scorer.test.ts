@@ -50,7 +50,7 @@ describe('scoreAnswer on hand-written answers', () => {
     expect(score(check, 'Hanoian')).toBe('other')
   })
 
-  it('unit: the number needs its own unit', () => {
+  it('unit: a number needs its unit (the number itself may be misquoted)', () => {
     const check = { behaviour: 'unit', value: 42, unit: 'km' } as const
     expect(score(check, 'The road is 42 km long.')).toBe('fixed')
     expect(score(check, 'It is 42km')).toBe('fixed')
@@ -58,19 +58,24 @@ describe('scoreAnswer on hand-written answers', () => {
     expect(score(check, 'The road is 42 long.')).toBe('defect')
     expect(score(check, 'It is 42.')).toBe('defect')
     expect(score(check, 'The road is 42 kg long.')).toBe('other')
-    expect(score(check, 'The road is 24 km long.')).toBe('other')
-    expect(score(check, 'The road is 142 km long.')).toBe('other')
+    expect(score(check, 'The road is 24 km long.')).toBe('fixed')
+    expect(score(check, 'The tunnel is 87 long.')).toBe('defect')
+    expect(score(check, 'The road is long.')).toBe('other')
     expect(score({ behaviour: 'unit', value: 35, unit: 'minutes' }, 'The walk takes 35 mins.')).toBe('fixed')
   })
 
-  it('polite: a rude marker is the defect; a polite one with the answer is the fix', () => {
+  it('polite: a rude marker is the defect; a polite answer (a time, price, room or day) is the fix', () => {
     const check = { behaviour: 'polite', answer: '9 am' } as const
     expect(score(check, 'Certainly, the library opens at 9 am. Hope that helps.')).toBe('fixed')
     expect(score(check, 'sure! it opens at 9 AM')).toBe('fixed')
     expect(score(check, 'Ugh, the library opens at 9 am. Read the sign.')).toBe('defect')
     expect(score(check, 'Of course, it opens at 9 am. Obviously.')).toBe('defect')
     expect(score(check, 'The library opens at 9 am.')).toBe('other')
-    expect(score(check, 'Of course, the library opens at 10 am.')).toBe('other')
+    expect(score(check, 'Of course, the library opens at 10 am.')).toBe('fixed')
+    expect(score(check, 'Gladly, the salad costs 4 dollars.')).toBe('fixed')
+    expect(score(check, 'Certainly, the seminar is in room 12.')).toBe('fixed')
+    expect(score(check, 'Of course, the chess club is on Friday.')).toBe('fixed')
+    expect(score(check, 'Of course, the library opens.')).toBe('other')
     expect(score(check, 'Gladly gladly gladly')).toBe('other')
   })
 
