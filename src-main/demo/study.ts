@@ -114,8 +114,9 @@ async function scoreModel(dir: string, heldOut: DemoPair[], o: StudyOptions): Pr
 }
 
 async function greedyAnswer(model: CausalLM, tokenizer: TokenizerAdapter, prompt: string, maxNewTokens: number): Promise<string> {
-  // Training puts ' ' between the prompt and the response: the answer starts after it.
-  const ids = tokenizer.encode(prompt + ' ', { addSpecialTokens: true })
+  // Training puts ' ' between the prompt and the response; with a BPE tokenizer that space is part
+  // of the response's first token ("ĠThe"), so the model generates it: stop the prompt before it.
+  const ids = tokenizer.encode(prompt, { addSpecialTokens: true })
   const r = await generate(model, ids, {
     greedy: true, maxNewTokens, eosTokenIds: tokenizer.eosId === null ? [] : [tokenizer.eosId],
     decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),

@@ -174,8 +174,8 @@ describe('figa models, generate, logits, engine', () => {
   it('adds a model, lists it, and explains why a folder cannot be added', () => {
     const add = figa(['models', 'add', demo, '--name', 'demo'], dataDir)
     expect(add.stderr).toBe('')
-    expect(add.stdout).toMatch(/added "demo": LlamaForCausalLM, 108\.9K parameters, F32/)
-    expect(figa(['models'], dataDir).stdout).toMatch(/demo\s+LlamaForCausalLM\s+108\.9K/)
+    expect(add.stdout).toMatch(/added "demo": LlamaForCausalLM, 1\.8M parameters, F32/)
+    expect(figa(['models'], dataDir).stdout).toMatch(/demo\s+LlamaForCausalLM\s+1\.8M/)
     const bad = figa(['models', 'add', join(t.dir)], dataDir)
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/config\.json is missing/)

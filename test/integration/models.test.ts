@@ -24,7 +24,7 @@ afterAll(async () => {
 describe('models', () => {
   it('inspects a folder and explains what is missing', async () => {
     const ok = (await services.call('models.inspect', { path: demoModel }, ctx)) as ModelInspection
-    expect(ok).toMatchObject({ ok: true, architecture: 'LlamaForCausalLM', modelType: 'llama', paramCount: 108_928, dtype: 'F32', problems: [] })
+    expect(ok).toMatchObject({ ok: true, architecture: 'LlamaForCausalLM', modelType: 'llama', paramCount: 1_840_128, dtype: 'F32', problems: [] })
 
     const broken = join(t.dir, 'broken')
     mkdirSync(broken)
@@ -61,7 +61,7 @@ describe('models', () => {
     const first = (await services.runJob('generate.start', args, ctx)) as GenerationResult
     off()
     expect(first.tokens).toBeGreaterThan(0)
-    expect(first.promptTokens).toBeGreaterThan(50) // the Alpaca template around the prompt
+    expect(first.promptTokens).toBeGreaterThan(25) // the Alpaca template around the prompt (BPE tokens)
     expect(tokens.join('')).toBe(first.text)
     const again = (await services.runJob('generate.start', args, ctx)) as GenerationResult
     expect(again.text).toBe(first.text)

@@ -55,6 +55,13 @@ describe('presets', () => {
     }
   })
 
+  it('the tiny preset takes larger steps for models under 5M parameters, in the list too', () => {
+    expect(presetFor(1.8e6).settings.lr).toBe(3e-4)
+    expect(presetFor(15e6).settings.lr).toBe(1e-4)
+    expect(presetsFor(1.8e6).presets.find((p) => p.name === 'tiny')!.settings.lr).toBe(3e-4)
+    expect(presetsFor(15e6).presets.find((p) => p.name === 'tiny')!.settings.lr).toBe(1e-4)
+  })
+
   it('presetsFor: the list, the recommendation, the method', () => {
     const r = presetsFor(15e6, 'sft')
     expect(r.recommended).toBe('tiny')
