@@ -17,58 +17,7 @@ import { TrainRng } from '../src-main/train/rng'
 import { withDefaults } from '../src-main/train/settings'
 import { accumulateStep } from '../src-main/train/step'
 
-// bench/train.ts's model and synthetic pairs (that file runs its benchmark on import)
-const CONFIG = {
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  hidden_size: 288,
-  intermediate_size: 768,
-  num_hidden_layers: 6,
-  num_attention_heads: 6,
-  num_key_value_heads: 6,
-  vocab_size: 32000,
-  max_position_embeddings: 1024,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  hidden_act: 'silu',
-  tie_word_embeddings: true,
-  bos_token_id: 1,
-  eos_token_id: 2,
-}
-const EOS = 2
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0
-    return s / 4294967296
-  }
-}
-
-function makePairs(n: number, promptLen: number, respLen: number, edit: number, seed: number) {
-  const r = lcg(seed)
-  const tok = () => 3 + Math.floor(r() * (CONFIG.vocab_size - 3))
-  const around = (x: number) => Math.max(4, Math.round(x * (0.8 + 0.4 * r())))
-  const pairs: { prompt: number[]; original: number[]; revised: number[] }[] = []
-  for (let i = 0; i < n; i++) {
-    const prompt = [1, ...Array.from({ length: around(promptLen) - 1 }, tok)]
-    const original = Array.from({ length: around(respLen) }, tok)
-    const revised: number[] = []
-    const spanMean = 4
-    const pStart = (1.4 * edit) / spanMean
-    for (let j = 0; j < original.length; ) {
-      if (r() < pStart) {
-        const len = 1 + Math.floor(r() * (2 * spanMean - 1))
-        const u = r()
-        if (u < 0.6) for (let k = 0; k < len && j < original.length; k++, j++) revised.push(tok())
-        else if (u < 0.8) for (let k = 0; k < len; k++) revised.push(tok())
-        else j += len
-      } else revised.push(original[j++])
-    }
-    pairs.push({ prompt, original, revised })
-  }
-  return pairs
-}
+import { CONFIG, EOS, makePairs } from './train-workload'
 
 const idTokenizer = {
   name: 'ids',
