@@ -9,11 +9,11 @@ import { loadTokenizer, type TokenizerAdapter } from '../../../src-main/signals/
 import { byteTokenizer } from '../../../src-main/signals/byte-tokenizer'
 import { type TrainExample, canonicalExamples, datasetHash, microBatches, prepareExamples, splitExamples } from '../../../src-main/train/data'
 import { withDefaults } from '../../../src-main/train/settings'
-import { DEMO_MODEL, syntheticExamples } from './helpers'
+import { BYTE_TOKENIZER_DIR, syntheticExamples } from './helpers'
 
 let tok: TokenizerAdapter
 beforeAll(async () => {
-  tok = await loadTokenizer(DEMO_MODEL)
+  tok = await loadTokenizer(BYTE_TOKENIZER_DIR)
 })
 
 const prompt = alpacaPrompt({ instruction: 'Name a colour.' })

@@ -1,5 +1,5 @@
-// Shared fixtures for the training tests: tiny random models with the demo model's byte-level
-// tokenizer (vocab 257), and synthetic (prompt, y, ŷ) examples.
+// Shared fixtures for the training tests: tiny random models with a byte-level BPE tokenizer
+// without merges (vocab 257: the 256 bytes and EOS), and synthetic (prompt, y, ŷ) examples.
 
 import fs from 'node:fs'
 import os from 'node:os'
@@ -10,7 +10,8 @@ import { alpacaPrompt } from '../../../src-main/model/prompt'
 import type { TrainExample } from '../../../src-main/train/data'
 
 export const ROOT = path.resolve(__dirname, '../../..')
-export const DEMO_MODEL = path.join(ROOT, 'resources/demo-model')
+/** The 256 bytes + <|endoftext|> in Hugging Face tokenizer.json form (the first demo model's). */
+export const BYTE_TOKENIZER_DIR = path.join(ROOT, 'test/fixtures/byte-tokenizer')
 
 export function tinyConfig(family: 'llama' | 'gpt2', tied = true, vocab = 257): Record<string, unknown> {
   if (family === 'gpt2') {
@@ -54,13 +55,13 @@ export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `figa-train-${tag}-`))
 }
 
-/** A random tiny model saved with the demo tokenizer; returns its folder. */
+/** A random tiny model saved with the byte-level tokenizer; returns its folder. */
 export async function tinyModelDir(family: 'llama' | 'gpt2', seed = 1, tied = true, scale = 1): Promise<string> {
   const raw = tinyConfig(family, tied)
   const m = randomModel(parseConfig(raw), seed, raw)
   if (scale !== 1) for (const v of m.params.values()) if (v.shape.length === 2) v.assign(v.mul(scale))
   const dir = path.join(tempDir(`model-${family}`), 'model')
-  await saveModel(m, dir, { tokenizerFrom: DEMO_MODEL })
+  await saveModel(m, dir, { tokenizerFrom: BYTE_TOKENIZER_DIR })
   m.dispose()
   return dir
 }
