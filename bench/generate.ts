@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { CONFIG } from './train-workload'
 
 const here = fileURLToPath(import.meta.url)
 const root = path.resolve(path.dirname(here), '..')
@@ -41,23 +42,7 @@ const MODELS: Record<string, { label: string; config: Record<string, unknown> }>
   // stories15M-shaped (llama2.c): 15.2M parameters, tied embeddings
   llama15m: {
     label: 'Llama 15M (d288 L6 H6 V32000)',
-    config: {
-      architectures: ['LlamaForCausalLM'],
-      model_type: 'llama',
-      hidden_size: 288,
-      intermediate_size: 768,
-      num_hidden_layers: 6,
-      num_attention_heads: 6,
-      num_key_value_heads: 6,
-      vocab_size: 32000,
-      max_position_embeddings: 1024,
-      rms_norm_eps: 1e-5,
-      rope_theta: 10000,
-      hidden_act: 'silu',
-      tie_word_embeddings: true,
-      bos_token_id: 1,
-      eos_token_id: 2,
-    },
+    config: CONFIG,
   },
   // GPT-2 small: 124M parameters
   gpt2: {

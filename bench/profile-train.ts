@@ -16,21 +16,7 @@ import { fullTrainable } from '../src-main/train/params'
 import { TrainRng } from '../src-main/train/rng'
 import { withDefaults } from '../src-main/train/settings'
 import { accumulateStep } from '../src-main/train/step'
-
-import { CONFIG, EOS, makePairs } from './train-workload'
-
-const idTokenizer = {
-  name: 'ids',
-  vocabSize: CONFIG.vocab_size,
-  eosId: EOS,
-  bosId: 1,
-  eosToken: '<eos>',
-  chatTemplate: null,
-  encode: (text: string) => text.split('<eos>').flatMap((part, i) => [...(i > 0 ? [EOS] : []), ...part.split(' ').filter(Boolean).map(Number)]),
-  decode: (ids: number[]) => ids.join(' '),
-  tokenTexts: (ids: number[]) => ids.map(String),
-  idToToken: (id: number) => String(id),
-}
+import { CONFIG, EOS, idTokenizer, makePairs } from './train-workload'
 
 function flag(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -80,7 +66,7 @@ async function main(): Promise<void> {
   const raw = makePairs(micro * accum * 4, 60, 200, 0.15, 42)
   const examples = raw.map((p, i) => ({ id: i, prompt: p.prompt.join(' '), original: p.original.join(' '), revised: p.revised.join(' ') }))
   const settings = withDefaults({ method: 'figa', tau, microBatch: micro, accumulation: accum, maxLength: 1024, seed: 0 })
-  const all = prepareExamples(examples, { tokenizer: idTokenizer as never, settings, maxPositions: 1024 }).pairs
+  const all = prepareExamples(examples, { tokenizer: idTokenizer(), settings, maxPositions: 1024 }).pairs
   const pairs = new TrainRng(0).permutation(all.length).slice(0, micro * accum).map((i) => all[i])
   const trainable = fullTrainable(model)
   const prof = process.argv.includes('--kernels') ? instrumentKernels(process.argv.includes('--shapes')) : null

@@ -1,5 +1,6 @@
-// The training benchmark's workload, shared by bench/train.ts and bench/profile-train.ts: a
-// stories15M-shaped Llama (random weights) and SPA-like synthetic pairs of token ids.
+// The benchmarks' workload, shared by bench/train.ts, bench/profile-train.ts and bench/generate.ts:
+// a stories15M-shaped Llama (random weights), SPA-like synthetic pairs of token ids, and a
+// tokenizer that reads the ids back from text.
 
 export const CONFIG = {
   architectures: ['LlamaForCausalLM'],
@@ -58,4 +59,23 @@ export function makePairs(n: number, promptLen: number, respLen: number, edit: n
     pairs.push({ prompt, original, revised })
   }
   return pairs
+}
+
+/** Examples as text for an id tokenizer ("12 345 …", EOS "<eos>"), and that tokenizer. */
+export function idTokenizer() {
+  return {
+    name: 'ids',
+    vocabSize: CONFIG.vocab_size,
+    eosId: EOS,
+    bosId: 1,
+    eosToken: '<eos>',
+    chatTemplate: null,
+    encode: (text: string) =>
+      text
+        .split('<eos>')
+        .flatMap((part, i) => [...(i > 0 ? [EOS] : []), ...part.split(' ').filter(Boolean).map(Number)]),
+    decode: (ids: number[]) => ids.join(' '),
+    tokenTexts: (ids: number[]) => ids.map(String),
+    idToToken: (id: number) => String(id),
+  }
 }

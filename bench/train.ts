@@ -24,7 +24,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CONFIG, EOS, makePairs, type Pair } from './train-workload'
+import { CONFIG, EOS, idTokenizer, makePairs, type Pair } from './train-workload'
 
 const here = fileURLToPath(import.meta.url)
 const root = path.resolve(path.dirname(here), '..')
@@ -55,30 +55,6 @@ interface RunResult {
   losses?: number[]
   pairs?: number
   heapMiB?: number
-}
-
-// ------------------------------------------------------------------------------------------------
-// synthetic SPA-like pairs: prompt ~P tokens, y ~R tokens, ŷ = y with ~edit of its tokens changed
-// in short spans (replace 60 %, insert 20 %, delete 20 %)
-
-
-/** Examples as text for an id tokenizer ("12 345 …", EOS "<eos>"), and that tokenizer. */
-function idTokenizer() {
-  return {
-    name: 'ids',
-    vocabSize: CONFIG.vocab_size,
-    eosId: EOS,
-    bosId: 1,
-    eosToken: '<eos>',
-    chatTemplate: null,
-    encode: (text: string) =>
-      text
-        .split('<eos>')
-        .flatMap((part, i) => [...(i > 0 ? [EOS] : []), ...part.split(' ').filter(Boolean).map(Number)]),
-    decode: (ids: number[]) => ids.join(' '),
-    tokenTexts: (ids: number[]) => ids.map(String),
-    idToToken: (id: number) => String(id),
-  }
 }
 
 const median = (xs: number[]): number => {
