@@ -292,6 +292,7 @@ export const contract = {
         seeds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1).max(10).default([1, 2, 3]),
         methods: z.array(z.enum(['sft', 'figa'])).min(1).max(2).default(['sft', 'figa']),
         maxSteps: z.number().int().min(1).max(100_000).optional().describe('training budget per run (default: the preset\'s epochs)'),
+        gamma: z.number().min(0).max(10).optional().describe('FIGA\'s weight of the unchanged tokens of ŷ (default: the preset\'s, 0)'),
         answerTokens: z.number().int().min(1).max(512).default(64),
         limit: z.number().int().min(1).max(100_000).optional().describe('score only the first N held-out prompts'),
       })

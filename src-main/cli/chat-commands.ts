@@ -79,6 +79,7 @@ export function addChatCommands(program: Command, open: Open): void {
     .option('--seeds <list>', '--demo: training seeds, comma-separated', parseSeeds, [1, 2, 3])
     .addOption(new Option('--methods <list>', '--demo: methods, comma-separated').default('sft,figa'))
     .option('--steps <n>', '--demo: optimizer steps per run (default: the preset\'s epochs)', parseWhole)
+    .option('--gamma <g>', '--demo: FIGA\'s weight of the unchanged tokens of the revision (default 0)', parseNumber)
     .action(async (o: EvalOptions) => {
       if (o.demo) return demoStudy(await open(), o)
       const missing = (['a', 'b', 'dataset'] as const).filter((k) => !o[k])
@@ -128,6 +129,7 @@ interface EvalOptions {
   seeds: number[]
   methods: string
   steps?: number
+  gamma?: number
 }
 
 function parseSeeds(value: string): number[] {
@@ -146,7 +148,7 @@ async function demoStudy(services: Services, o: EvalOptions): Promise<void> {
   try {
     report = (await services.runJob(
       'eval.demo',
-      { modelId: base?.id, seeds: o.seeds, methods, maxSteps: o.steps, answerTokens: o.answerTokens ?? 64, limit: o.limit },
+      { modelId: base?.id, seeds: o.seeds, methods, maxSteps: o.steps, gamma: o.gamma, answerTokens: o.answerTokens ?? 64, limit: o.limit },
       ctx,
       (p) => bar.update(p),
     )) as DemoStudyReport

@@ -45,11 +45,11 @@ export function formatDemoStudy(report: DemoStudyReport): string {
       return [b, label(m), s ? truncate(s.answer, 60) : '', s?.verdict ?? '']
     }),
   )
-  const s = report.settings as { lr?: number; epochs?: number; maxSteps?: number | null; microBatch?: number; accumulation?: number }
+  const s = report.settings as { lr?: number; epochs?: number; maxSteps?: number | null; microBatch?: number; accumulation?: number; alpha?: number; beta?: number; gamma?: number; tau?: number | null }
   const budget = s.maxSteps ? `${s.maxSteps} steps` : `${s.epochs} epochs`
   return [
     `Demo study: ${report.trainPairs} training pairs, ${report.heldOutPairs} held-out prompts (new templates and entities), greedy answers`,
-    `Base model ${report.baseModel}; every run: ${budget}, ${(s.microBatch ?? 0) * (s.accumulation ?? 0)} pairs per step, lr ${s.lr}`,
+    `Base model ${report.baseModel}; every run: ${budget}, ${(s.microBatch ?? 0) * (s.accumulation ?? 0)} pairs per step, lr ${s.lr}; FIGA α ${s.alpha} β ${s.beta} γ ${s.gamma} τ ${s.tau ?? 'off'}`,
     '',
     table(['model', 'seeds', 'defect rate', 'fix rate', 'neither', 'margin/token', 'train time'], summary),
     '',

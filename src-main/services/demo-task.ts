@@ -17,13 +17,14 @@ export interface DemoStudyTaskArgs {
   seeds: number[]
   methods: StudyMethod[]
   maxSteps?: number
+  gamma?: number
   answerTokens: number
   limit?: number
 }
 
 export async function runDemoStudyTask(args: DemoStudyTaskArgs, ctx: TaskContext): Promise<DemoStudyReport> {
   await initBackend(args.preference)
-  const settings = await studySettings(args.baseModelDir, args.maxSteps)
+  const settings = await studySettings(args.baseModelDir, args.maxSteps, args.gamma)
   const workDir = join(args.dataDir, 'demo-study', 'work')
   rmSync(workDir, { recursive: true, force: true })
   try {
@@ -44,9 +45,9 @@ export async function runDemoStudyTask(args: DemoStudyTaskArgs, ctx: TaskContext
 }
 
 /** The one-click preset of the base model (what the Train button would use), the same for every run. */
-async function studySettings(dir: string, maxSteps: number | undefined) {
+async function studySettings(dir: string, maxSteps: number | undefined, gamma: number | undefined) {
   const { config } = await readConfig(dir)
   const { recommended, presets } = presetsFor(countParams(config), 'figa', config.family)
   const preset = presets.find((p) => p.name === recommended)!
-  return { ...preset.settings, ...(maxSteps === undefined ? {} : { maxSteps }) }
+  return { ...preset.settings, ...(maxSteps === undefined ? {} : { maxSteps }), ...(gamma === undefined ? {} : { gamma }) }
 }

@@ -248,10 +248,10 @@ export function implementMethods({ db, dataDir, version, events, files, jobs, tr
       }
       return { label: `Evaluate ${a.name} vs ${b.name} on ${d.name}`, task: 'eval', args, onDone: () => events.emit('evals.changed', {}) }
     },
-    'eval.demo': ({ modelId, seeds, methods, maxSteps, answerTokens, limit }) => {
+    'eval.demo': ({ modelId, seeds, methods, maxSteps, gamma, answerTokens, limit }) => {
       const base = modelId === undefined ? null : requireModel(getModel(db, modelId), modelId)
       const path = base?.path ?? join(resourcesDir(), 'demo-model')
-      const args: DemoStudyTaskArgs = { dataDir, preference: backendPreference(db), baseModelDir: path, seeds, methods, maxSteps, answerTokens, limit }
+      const args: DemoStudyTaskArgs = { dataDir, preference: backendPreference(db), baseModelDir: path, seeds, methods, maxSteps, gamma, answerTokens, limit }
       return { label: `Demo study: ${methods.map((m) => m.toUpperCase()).join(' vs ')} from ${base?.name ?? 'demo-model'}, ${seeds.length} seeds`, task: 'demoStudy', args }
     },
     'eval.list': () => listEvals(db),

@@ -245,15 +245,16 @@ describe('figa chat and eval', () => {
 
   it('runs the demo study: base, SFT and FIGA trained from the demo model, scored on held-out prompts', () => {
     const out = join(t.dir, 'study.json')
-    const r = spawnSync(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'eval', '--demo', '--seeds', '4', '--steps', '2', '--limit', '10', '--answer-tokens', '12', '--out', out], {
+    const r = spawnSync(process.execPath, [join(root, 'bin', 'figa.js'), '--data-dir', dataDir, 'eval', '--demo', '--seeds', '4', '--steps', '2', '--gamma', '0.25', '--limit', '10', '--answer-tokens', '12', '--out', out], {
       encoding: 'utf8', timeout: 300_000,
     })
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/Demo study: 650 training pairs, 10 held-out prompts/)
-    expect(r.stdout).toMatch(/every run: 2 steps/)
+    expect(r.stdout).toMatch(/every run: 2 steps, 32 pairs per step, lr 0\.0003; FIGA α 1 β 0\.5 γ 0\.25 τ 0\.6/)
     for (const model of ['base model', 'SFT on revised', 'FIGA']) expect(r.stdout).toMatch(new RegExp(`^${model} +(—|1) +\\d+\\.\\d%`, 'm'))
     const report = JSON.parse(readFileSync(out, 'utf8')) as DemoStudyReport
     expect(report.rows.map((row) => [row.model, row.seed])).toEqual([['base', null], ['sft', 4], ['figa', 4]])
+    expect(report.settings).toMatchObject({ gamma: 0.25, maxSteps: 2, lr: 3e-4 })
     for (const row of report.rows) {
       expect(row.pairs).toBe(10)
       expect(row.defectRate + row.fixRate + row.otherRate).toBeCloseTo(1, 9)
