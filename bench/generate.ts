@@ -15,6 +15,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childOrParent, runChild } from './child-process'
 import { CONFIG } from './train-workload'
 
 const here = fileURLToPath(import.meta.url)
@@ -121,18 +122,6 @@ function flag(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def
 }
 
-function runChild(args: ChildArgs, timeoutMs: number): RunResult {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', JSON.stringify(args)], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, FIGA_BACKEND: '', FIGA_WASM_THREADS: '' },
-  })
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '))
-  if (!line) return { ok: false, error: r.error?.message ?? ((r.stderr ?? '').trim().split('\n').slice(-3).join(' ') || `exit ${r.status}`) }
-  return JSON.parse(line.slice(9))
-}
 
 /**
  * The peer's BLAS: OpenBLAS with OpenMP (DESIGN §4: the pthread build oversubscribes with 2 torch
@@ -230,7 +219,7 @@ async function parent(): Promise<void> {
         const slow = name === 'cpu'
         const a: ChildArgs = { dir, backend: name, threads, prompt: slow ? prompt.slice(0, 16) : prompt, newTokens: slow ? 8 : newTokens, runs: slow ? 1 : runs }
         process.stderr.write(`${key}: ${b} …\n`)
-        const r = runChild(a, 20 * 60_000)
+        const r = runChild<RunResult>(here, '--child', a, 20 * 60_000)
         results.push({ name: name === 'wasm' ? `tfjs wasm ${threads}t` : `tfjs ${name}`, r })
       }
       const peers: { name: string; r: RunResult }[] = []
@@ -282,23 +271,4 @@ function printTable(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r))
 }
 
-const ci = process.argv.indexOf('--child')
-if (ci >= 0) {
-  child(JSON.parse(process.argv[ci + 1]))
-    .then((r) => {
-      process.stdout.write(`@@RESULT ${JSON.stringify(r)}\n`)
-      process.exit(0)
-    })
-    .catch((e) => {
-      process.stdout.write(`@@RESULT ${JSON.stringify({ ok: false, error: String(e?.message ?? e) })}\n`)
-      process.exit(0)
-    })
-} else {
-  parent().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e)
-      process.exit(1)
-    },
-  )
-}
+childOrParent({ '--child': child }, parent)

@@ -24,6 +24,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { childOrParent, runChild } from './child-process'
 import { CONFIG, EOS, idTokenizer, makePairs, type Pair } from './train-workload'
 
 const here = fileURLToPath(import.meta.url)
@@ -188,18 +189,6 @@ function flag(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : def
 }
 
-function runChild<A, R extends { ok: boolean; error?: string }>(a: A, mode = '--child'): R {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', here, mode, JSON.stringify(a)], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 60 * 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, FIGA_BACKEND: '', FIGA_WASM_THREADS: '' },
-  })
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('@@RESULT '))
-  if (!line) return { ok: false, error: r.error?.message ?? ((r.stderr ?? '').trim().split('\n').slice(-3).join(' ') || `exit ${r.status}`) } as R
-  return JSON.parse(line.slice(9))
-}
 
 interface PeerSetup {
   name: string
@@ -330,7 +319,7 @@ async function parent(): Promise<void> {
     for (let round = 0; round < repeat; round++) {
       for (const c of configs) {
         process.stderr.write(`[${round + 1}/${repeat}] ${c.name} …\n`)
-        const r = runChild<ChildArgs, RunResult>({ dir, data, threads: c.threads, micro, accum, runs, efficiency: c.efficiency, tau })
+        const r = runChild<RunResult>(here, '--child', { dir, data, threads: c.threads, micro, accum, runs, efficiency: c.efficiency, tau } satisfies ChildArgs, 60 * 60_000)
         const e = results.get(c.name) ?? { stepS: [], r }
         if (r.ok) e.stepS.push(...r.stepS!)
         e.r = r.ok ? r : e.r.ok ? e.r : r
@@ -384,7 +373,7 @@ async function parent(): Promise<void> {
         { name: 'all savings off', efficiency: { sharedPrefix: false, sparseHead: false, bucketing: false, pruneFiltered: false } },
       ]
       process.stderr.write(`ablation (${abThreads}t, ${rounds} rounds) …\n`)
-      const r = runChild<AblationArgs, AblationResult>({ dir, data, threads: abThreads, micro, accum, rounds, tau, configs: ab }, '--ablation')
+      const r = runChild<AblationResult>(here, '--ablation', { dir, data, threads: abThreads, micro, accum, rounds, tau, configs: ab } satisfies AblationArgs, 60 * 60_000)
       if (!r.ok) console.log(`\nablation failed: ${r.error}`)
       else {
         const onS = median(r.stepS!['all savings on']) + r.optimizerS!
@@ -413,24 +402,4 @@ function printTable(head: string[], rows: string[][]): void {
   for (const r of rows) console.log(line(r))
 }
 
-const ci = process.argv.indexOf('--child')
-const ai = process.argv.indexOf('--ablation')
-if (ci >= 0 || ai >= 0) {
-  ;(ci >= 0 ? child(JSON.parse(process.argv[ci + 1])) : ablationChild(JSON.parse(process.argv[ai + 1])))
-    .then((r) => {
-      process.stdout.write(`@@RESULT ${JSON.stringify(r)}\n`)
-      process.exit(0)
-    })
-    .catch((e) => {
-      process.stdout.write(`@@RESULT ${JSON.stringify({ ok: false, error: String(e?.stack ?? e?.message ?? e) })}\n`)
-      process.exit(0)
-    })
-} else {
-  parent().then(
-    () => process.exit(0),
-    (e) => {
-      console.error(e)
-      process.exit(1)
-    },
-  )
-}
+childOrParent({ '--child': child, '--ablation': ablationChild }, parent)

@@ -16,7 +16,6 @@ LD_LIBRARY_PATH (openblas-openmp / openblas-pthread) and OPENBLAS_CORETYPE.
 import json
 import math
 import os
-import struct
 import sys
 import time
 
@@ -24,6 +23,8 @@ import ctypes
 
 import torch
 import torch.nn.functional as F
+
+from safetensors_f32 import read_safetensors
 
 GEMV = False
 
@@ -47,24 +48,6 @@ def blas_core():
         except OSError:
             continue
     return 'reference BLAS'
-
-
-def read_safetensors(path):
-    out = {}
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        base = 8 + n
-        for name, t in header.items():
-            if name == '__metadata__':
-                continue
-            if t['dtype'] != 'F32':
-                raise SystemExit(f'{name}: only F32 is supported by the peer')
-            b, e = t['data_offsets']
-            f.seek(base + b)
-            buf = bytearray(f.read(e - b))
-            out[name] = torch.frombuffer(buf, dtype=torch.float32).reshape(t['shape']).clone()
-    return out
 
 
 def load(dir_):

@@ -22,35 +22,18 @@ The caller picks the BLAS through LD_LIBRARY_PATH and OPENBLAS_CORETYPE.
 import json
 import math
 import os
-import struct
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
+from safetensors_f32 import read_safetensors
+
 try:
     import Levenshtein
 except ImportError:  # python3-levenshtein
     Levenshtein = None
-
-
-def read_safetensors(path):
-    out = {}
-    with open(path, 'rb') as f:
-        n = struct.unpack('<Q', f.read(8))[0]
-        header = json.loads(f.read(n))
-        base = 8 + n
-        for name, t in header.items():
-            if name == '__metadata__':
-                continue
-            if t['dtype'] != 'F32':
-                raise SystemExit(f'{name}: only F32 is supported by the peer')
-            b, e = t['data_offsets']
-            f.seek(base + b)
-            buf = bytearray(f.read(e - b))
-            out[name] = torch.frombuffer(buf, dtype=torch.float32).reshape(t['shape']).clone()
-    return out
 
 
 class Llama(torch.nn.Module):
