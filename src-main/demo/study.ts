@@ -4,10 +4,10 @@
 // the world's rule-based scorer. Also reports the held-out log-prob margin per token.
 import { join } from 'node:path'
 import { rmSync } from 'node:fs'
-import { alpacaPrompt, generate, loadModel, type CausalLM } from '../model'
-import { loadTokenizer, type TokenizerAdapter } from '../signals/tokenizer'
+import { alpacaPrompt, loadModel } from '../model'
+import { loadTokenizer } from '../signals/tokenizer'
 import { Trainer, type TrainExample, type TrainSettings } from '../train'
-import { scoreResponse } from '../eval/score'
+import { greedyAnswer, scoreResponse, summarise, type PairScore } from '../eval/score'
 import { generateWorld, type DemoPair } from './world'
 import { scoreAnswer } from './scorer'
 import type { DemoStudyReport, DemoStudyRow } from '../api/types'
@@ -91,35 +91,22 @@ async function scoreModel(dir: string, heldOut: DemoPair[], o: StudyOptions): Pr
     const byBehaviour: Scored['byBehaviour'] = {}
     const samples: Scored['samples'] = []
     const counts = { defect: 0, fixed: 0, other: 0 }
-    let marginSum = 0
+    const scores: PairScore[] = []
     for (const pair of heldOut) {
       if (o.signal?.aborted) throw new Error('cancelled')
       const prompt = alpacaPrompt({ instruction: pair.instruction, input: pair.input })
-      const answer = await greedyAnswer(model, tokenizer, prompt, o.answerTokens)
+      const answer = (await greedyAnswer(model, tokenizer, prompt, o.answerTokens, o.signal)).text.trim()
       const verdict = scoreAnswer(pair, answer)
       counts[verdict]++
       const b = (byBehaviour[pair.behaviour] ??= { pairs: 0, defect: 0, fixed: 0, other: 0 })
       b.pairs++
       b[verdict]++
       if (!samples.some((s) => s.behaviour === pair.behaviour)) samples.push({ behaviour: pair.behaviour, instruction: pair.instruction, input: pair.input, answer, verdict })
-      const revised = scoreResponse(model, tokenizer, prompt, pair.revised_output)
-      const original = scoreResponse(model, tokenizer, prompt, pair.original_output)
-      marginSum += revised.logp / revised.tokens - original.logp / original.tokens
+      scores.push({ pairId: scores.length, revised: scoreResponse(model, tokenizer, prompt, pair.revised_output), original: scoreResponse(model, tokenizer, prompt, pair.original_output) })
     }
     const n = heldOut.length
-    return { pairs: n, defectRate: counts.defect / n, fixRate: counts.fixed / n, otherRate: counts.other / n, byBehaviour, marginPerToken: marginSum / n, samples }
+    return { pairs: n, defectRate: counts.defect / n, fixRate: counts.fixed / n, otherRate: counts.other / n, byBehaviour, marginPerToken: summarise(scores).marginPerToken, samples }
   } finally {
     model.dispose()
   }
-}
-
-async function greedyAnswer(model: CausalLM, tokenizer: TokenizerAdapter, prompt: string, maxNewTokens: number): Promise<string> {
-  // Training puts ' ' between the prompt and the response; with a BPE tokenizer that space is part
-  // of the response's first token ("ĠThe"), so the model generates it: stop the prompt before it.
-  const ids = tokenizer.encode(prompt, { addSpecialTokens: true })
-  const r = await generate(model, ids, {
-    greedy: true, maxNewTokens, eosTokenIds: tokenizer.eosId === null ? [] : [tokenizer.eosId],
-    decode: (t) => tokenizer.decode(t, { skipSpecialTokens: true }),
-  })
-  return (r.text ?? '').trim()
 }

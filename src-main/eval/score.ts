@@ -1,7 +1,7 @@
 // How likely a model finds a response: the summed log-probability of its tokens (EOS included)
 // after the prompt, formatted exactly as training formats it.
 import * as tf from '@tensorflow/tfjs'
-import type { CausalLM } from '../model'
+import { generate, type CausalLM } from '../model'
 import type { TokenizerAdapter } from '../signals/tokenizer'
 import { tokenizeBranch } from '../train'
 
@@ -66,4 +66,16 @@ export function summarise(scores: PairScore[]): ModelScores {
     pplOriginal: Math.exp(-logpO / Math.max(1, tokensO)),
     preferenceAccuracy: preferred / n,
   }
+}
+
+/**
+ * The model's greedy answer to a prompt, as training formats it: the prompt alone (with a BPE
+ * tokenizer the ' ' before the response belongs to its first token, which the model generates).
+ */
+export async function greedyAnswer(model: CausalLM, tokenizer: TokenizerAdapter, prompt: string, maxNewTokens: number, signal?: AbortSignal): Promise<{ tokens: number; text: string }> {
+  const r = await generate(model, tokenizer.encode(prompt, { addSpecialTokens: true }), {
+    greedy: true, maxNewTokens, eosTokenIds: tokenizer.eosId === null ? [] : [tokenizer.eosId],
+    decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }), signal,
+  })
+  return { tokens: r.tokens.length, text: r.text ?? '' }
 }

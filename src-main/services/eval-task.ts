@@ -2,12 +2,12 @@
 // prompts), one model at a time so that only one is in memory.
 import type { BackendPreference, EvalModelSummary, EvalReport } from '../api/types'
 import { ApiError } from '../api/errors'
-import { generate, initBackend, loadModel } from '../model'
+import { initBackend, loadModel } from '../model'
 import { loadTokenizer } from '../signals/tokenizer'
 import { openDb } from '../store/db'
 import { getEval, insertEval, type EvalRow } from '../store/evals'
 import { splitExamples } from '../train'
-import { scoreResponse, summarise, type PairScore } from '../eval/score'
+import { greedyAnswer, scoreResponse, summarise, type PairScore } from '../eval/score'
 import { loadExamples } from './examples'
 import type { TaskContext } from './tasks'
 
@@ -48,12 +48,8 @@ export async function runEval(args: EvalTaskArgs, ctx: TaskContext): Promise<Eva
           scores.push(score)
           let answer: { tokens: number; text: string } | null = null
           if (args.answerTokens > 0) {
-            const r = await generate(model, tokenizer.encode(ex.prompt, { addSpecialTokens: true }), {
-              greedy: true, maxNewTokens: args.answerTokens, eosTokenIds: tokenizer.eosId === null ? [] : [tokenizer.eosId],
-              decode: (ids) => tokenizer.decode(ids, { skipSpecialTokens: true }), signal: ctx.signal,
-            })
-            answer = { tokens: r.tokens.length, text: r.text ?? '' }
-            answerTokens += r.tokens.length
+            answer = await greedyAnswer(model, tokenizer, ex.prompt, args.answerTokens, ctx.signal)
+            answerTokens += answer.tokens
           }
           rows.push({
             pair_id: ex.id, side, logp_revised: score.revised.logp, tokens_revised: score.revised.tokens, logp_original: score.original.logp,
