@@ -50,23 +50,17 @@ export function planTokenTexts(decoder: unknown, model: { end_of_word_suffix?: u
   return visit(decoder) ? { steps } : null
 }
 
-const BYTE_OF_CHAR: Map<string, number> = (() => {
-  // GPT-2's bytes_to_unicode, inverted.
-  const bs: number[] = []
-  for (let b = 0x21; b <= 0x7e; b++) bs.push(b)
-  for (let b = 0xa1; b <= 0xac; b++) bs.push(b)
-  for (let b = 0xae; b <= 0xff; b++) bs.push(b)
-  const cs = bs.slice()
-  let n = 0
-  for (let b = 0; b < 256; b++) {
-    if (!bs.includes(b)) {
-      bs.push(b)
-      cs.push(256 + n)
-      n++
-    }
-  }
-  return new Map(bs.map((b, i) => [String.fromCharCode(cs[i]), b]))
-})()
+/**
+ * GPT-2's bytes_to_unicode: the character that stands for each byte (index) in byte-level BPE
+ * vocabularies — the printable bytes themselves, the others mapped to U+0100 on, in byte order.
+ */
+export function byteLevelChars(): string[] {
+  const printable = (b: number) => (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff)
+  let next = 256
+  return Array.from({ length: 256 }, (_, b) => String.fromCharCode(printable(b) ? b : next++))
+}
+
+const BYTE_OF_CHAR: Map<string, number> = new Map(byteLevelChars().map((ch, b) => [ch, b]))
 
 function byteLevelBytes(token: string): Uint8Array {
   const chars = [...token]
