@@ -24,13 +24,14 @@ function groups(rows: DemoStudyRow[]): Array<[string, DemoStudyRow[]]> {
 
 export function formatDemoStudy(report: DemoStudyReport): string {
   const label = (m: string) => (m === 'base' ? 'base model' : m === 'sft' ? 'SFT on revised' : 'FIGA')
-  const summary = groups(report.rows).map(([m, rs]) => [
+  const byModel = groups(report.rows)
+  const summary = byModel.map(([m, rs]) => [
     label(m), rs.length === 1 && rs[0].seed === null ? '—' : String(rs.length),
     spread(rs.map((r) => r.defectRate), pct), spread(rs.map((r) => r.fixRate), pct), spread(rs.map((r) => r.otherRate), pct),
     spread(rs.map((r) => r.marginPerToken), (x) => x.toFixed(3)), m === 'base' ? '—' : spread(rs.map((r) => r.trainSeconds), (x) => `${x.toFixed(0)} s`),
   ])
   const behaviours = [...new Set(report.rows.flatMap((r) => Object.keys(r.byBehaviour)))]
-  const perBehaviour = groups(report.rows).map(([m, rs]) => [
+  const perBehaviour = byModel.map(([m, rs]) => [
     label(m),
     ...behaviours.map((b) => {
       const rates = rs.map((r) => (r.byBehaviour[b] ? r.byBehaviour[b].defect / r.byBehaviour[b].pairs : 0))
@@ -38,10 +39,9 @@ export function formatDemoStudy(report: DemoStudyReport): string {
       return `${pct(median(rates))} / ${pct(median(fixes))}`
     }),
   ])
-  const firstOf = (m: string) => report.rows.find((r) => r.model === m)
   const sampleRows = behaviours.flatMap((b) =>
-    groups(report.rows).map(([m]) => {
-      const s = firstOf(m)?.samples.find((x) => x.behaviour === b)
+    byModel.map(([m, rs]) => {
+      const s = rs[0].samples.find((x) => x.behaviour === b)
       return [b, label(m), s ? truncate(s.answer, 60) : '', s?.verdict ?? '']
     }),
   )
