@@ -2,7 +2,7 @@
 // micro-batches, bench/train.ts's model and pairs), timed as a whole and per WASM kernel (each
 // registered kernel function wrapped with performance.now(); WASM kernels run synchronously).
 //
-//   npx tsx bench/profile-train.ts [--steps 3] [--threads 1] [--tau none|0.6] [--kernels] [--shapes] [--top 30]
+//   npx tsx bench/profile-train.ts [--steps 3] [--threads 1] [--tau none|0.6] [--micro 2] [--kernels] [--shapes] [--top 30]
 //
 // --shapes splits the main kernels by input shapes (and transpose perm). The WASM heap size printed at
 // the end is its high-water mark (it never shrinks).
@@ -61,8 +61,8 @@ async function main(): Promise<void> {
   const tau = tauFlag === 'none' ? null : Number(tauFlag)
   const info = await initBackend('wasm', { threads: Number(flag('threads', '1')) })
   const model = randomModel(parseConfig(CONFIG), 1234, CONFIG)
-  const micro = 2
-  const accum = 4
+  const micro = Number(flag('micro', '2'))
+  const accum = 8 / micro
   const raw = makePairs(micro * accum * 4, 60, 200, 0.15, 42)
   const examples = raw.map((p, i) => ({ id: i, prompt: p.prompt.join(' '), original: p.original.join(' '), revised: p.revised.join(' ') }))
   const settings = withDefaults({ method: 'figa', tau, microBatch: micro, accumulation: accum, maxLength: 1024, seed: 0 })

@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { ModelConfig } from './config'
 import type { LayerKV } from './layers'
-import { embedCols, embedRows, matmul } from './layers'
+import { attention, embedCols, embedRows, matmul } from './layers'
+import { type HeadShape, type PackedKV, type PackedSegment, checkSegments, packedAttention, packedPositions } from './packed'
 import type { TensorSource } from './safetensors'
 
 /**
@@ -76,6 +77,24 @@ export interface ForwardOptions {
 
 export type TokenInput = number[][] | tf.Tensor2D
 
+/**
+ * How the rows of one call are laid out, as the architectures' body sees it: the position of every
+ * row, and the attention of each layer among them (equal-length sequences with a KV cache, or
+ * packed sequences; see packed.ts).
+ */
+export interface RowLayout {
+  positions: number[]
+  /** layer i's attention: q [N, H·d] (rotated, scaled), k, v [N, Hkv·d] → [N, H·d] */
+  attend(layer: number, q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, heads: HeadShape): tf.Tensor2D
+}
+
+export interface PackedOptions {
+  /** the keys/values of an earlier packed call that segments continue (`PackedSegment.past`) */
+  past?: PackedKV[] | null
+  /** return this call's keys/values per layer for a later call (the caller disposes them) */
+  keepKV?: boolean
+}
+
 export interface CausalLM {
   readonly config: ModelConfig
   /** config.json as read (or generated), written back by saveModel */
@@ -87,6 +106,12 @@ export interface CausalLM {
   forward(ids: TokenInput, opts?: ForwardOptions): tf.Tensor3D
   /** final-normed hidden states [B, T, D] (apply `logits` to chosen rows) */
   hidden(ids: TokenInput, opts?: { cache?: KVCache }): tf.Tensor3D
+  /**
+   * Final-normed hidden states [N, D] of sequences packed without padding (see packed.ts): `ids`
+   * holds their tokens one sequence after another, `segments` where each starts and which prefix
+   * rows of `opts.past` it continues.
+   */
+  hiddenPacked(ids: Int32Array, segments: PackedSegment[], opts?: PackedOptions): { hidden: tf.Tensor2D; kv: PackedKV[] | null }
   /** the LM head: [N, D] → [N, V] */
   logits(hidden: tf.Tensor2D): tf.Tensor2D
   newCache(batch?: number): KVCache
@@ -134,11 +159,8 @@ export abstract class TransformerLM implements CausalLM {
   protected abstract headWeight(): tf.Tensor2D
   /** the embedding matrix [V, D] of an untied model, or null when tied (embed from the head's columns) */
   protected abstract embedWeight(): tf.Tensor2D | null
-  /**
-   * The transformer body: token ids [B·T] at positions past..past+T-1 → final-normed hidden
-   * states [B·T, D], plus each layer's keys/values (including the past ones).
-   */
-  protected abstract body(x: tf.Tensor2D, sh: { batch: number; seq: number; past: number }, cache: (LayerKV | null)[] | null): { h: tf.Tensor2D; kv: LayerKV[] }
+  /** The transformer body: token embeddings [N, D] of rows laid out as `layout` says → final-normed hidden states [N, D]. */
+  protected abstract body(x: tf.Tensor2D, layout: RowLayout): tf.Tensor2D
   /** token embedding plus position embedding when the architecture has one: [B·T] → [B·T, D] */
   protected embedTokens(ids: tf.Tensor1D): tf.Tensor2D {
     const e = this.embedWeight()
@@ -170,11 +192,7 @@ export abstract class TransformerLM implements CausalLM {
       for (let b = 0; b < B; b++) {
         const row = input[b]
         if (row.length !== T) throw new Error('all sequences in a batch must have the same length (pad them)')
-        for (let t = 0; t < T; t++) {
-          const id = row[t]
-          if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`)
-          flat[b * T + t] = id
-        }
+        flat.set(this.checkIds(row), b * T)
       }
       ids = tf.tensor1d(flat, 'int32')
     }
@@ -184,18 +202,62 @@ export abstract class TransformerLM implements CausalLM {
       ids.dispose()
       throw new Error(`sequence too long: ${past + T} positions, the model supports ${this.config.maxPositions}`)
     }
-    let kept: LayerKV[] = []
+    // equal-length sequences at positions past..past+T-1; each layer's keys/values kept for the cache
+    const kept: LayerKV[] = []
+    const positions: number[] = []
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions.push(past + t)
+    const layout: RowLayout = {
+      positions,
+      attend: (i, q, k, v, heads) => {
+        const r = attention(q, k, v, cache ? cache.layers[i] : null, { batch: B, seq: T, ...heads })
+        if (cache) kept[i] = { kT: tf.keep(r.kv.kT), v: tf.keep(r.kv.v) }
+        return r.out
+      },
+    }
     try {
-      const out = tf.tidy(() => {
-        const x = this.embedTokens(ids)
-        const { h, kv } = this.body(x, { batch: B, seq: T, past }, cache ? cache.layers : null)
-        if (cache) kept = kv.map((l) => ({ kT: tf.keep(l.kT), v: tf.keep(l.v) }))
-        return tail(h, B, T)
-      })
+      const out = tf.tidy(() => tail(this.body(this.embedTokens(ids), layout), B, T))
       if (cache) cache.update(kept, T)
       return out
+    } catch (e) {
+      for (const kv of kept) kv && (kv.kT.dispose(), kv.v.dispose())
+      throw e
     } finally {
       ids.dispose() // ours, or a reshaped view of the caller's tensor
+    }
+  }
+
+  private checkIds(row: ArrayLike<number>): ArrayLike<number> {
+    for (let t = 0; t < row.length; t++) {
+      const id = row[t]
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) throw new Error(`token id ${id} is outside the vocabulary (0..${this.config.vocabSize - 1})`)
+    }
+    return row
+  }
+
+  hiddenPacked(ids: Int32Array, segments: PackedSegment[], opts: PackedOptions = {}): { hidden: tf.Tensor2D; kv: PackedKV[] | null } {
+    if (this.disposed) throw new Error('the model has been disposed')
+    const past = opts.past ?? null
+    const n = checkSegments(segments, past ? past[0].rows : null)
+    if (n !== ids.length) throw new Error(`the packed segments cover ${n} rows, the ids ${ids.length}`)
+    this.checkIds(ids)
+    const positions = packedPositions(segments)
+    const longest = positions.reduce((m, p) => Math.max(m, p + 1), 0)
+    if (longest > this.config.maxPositions) throw new Error(`sequence too long: ${longest} positions, the model supports ${this.config.maxPositions}`)
+    const kept: PackedKV[] = []
+    const layout: RowLayout = {
+      positions,
+      attend: (i, q, k, v, heads) => {
+        const r = packedAttention(q, k, v, segments, past ? past[i] : null, heads)
+        if (opts.keepKV) kept[i] = { k: tf.keep(r.kv.k), v: tf.keep(r.kv.v), rows: r.kv.rows }
+        return r.out
+      },
+    }
+    try {
+      const hidden = tf.tidy(() => this.body(this.embedTokens(tf.tensor1d(ids, 'int32')), layout))
+      return { hidden, kv: opts.keepKV ? kept : null }
+    } catch (e) {
+      for (const kv of kept) kv && (kv.k.dispose(), kv.v.dispose())
+      throw e
     }
   }
 

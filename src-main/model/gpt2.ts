@@ -9,9 +9,9 @@
 // The tied wte is kept as the LM head [D, V]; the embedding lookup gathers its columns.
 
 import * as tf from '@tensorflow/tfjs'
-import { type ParamSpec, TransformerLM } from './base'
+import { type ParamSpec, type RowLayout, TransformerLM } from './base'
 import type { ModelConfig } from './config'
-import { type LayerKV, attention, embedRows, geluNew, layerNorm, linear, scalar, tidy } from './layers'
+import { embedRows, geluNew, layerNorm, linear, scalar, tidy } from './layers'
 
 const P = 'transformer.'
 
@@ -68,27 +68,18 @@ export class GPT2Model extends TransformerLM {
     return this.config.tieWordEmbeddings ? null : (this.p(`${P}wte.weight`) as tf.Tensor2D)
   }
 
-  protected body(x: tf.Tensor2D, sh: { batch: number; seq: number; past: number }, cache: (LayerKV | null)[] | null) {
+  protected body(x: tf.Tensor2D, layout: RowLayout): tf.Tensor2D {
     const c = this.config
-    const { batch: B, seq: T, past } = sh
-    // learned positions past..past+T-1 for every sequence
-    const pos = new Int32Array(B * T)
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) pos[b * T + t] = past + t
-    const posIds = tf.tensor1d(pos, 'int32')
+    // learned position embeddings at each row's position
+    const posIds = tf.tensor1d(Int32Array.from(layout.positions), 'int32')
     let h = tf.add(x, embedRows(this.p(`${P}wpe.weight`), posIds)) as tf.Tensor2D
-    const kvOut: LayerKV[] = []
-    for (let i = 0; i < c.numLayers; i++) {
-      // one tidy per block frees its intermediates (scores, MLP activations) before the next block
-      const r = tidy(() => this.block(i, h, cache ? cache[i] : null, B, T))
-      h = r.h
-      kvOut.push(r.kv)
-    }
-    h = layerNorm(h, this.p(`${P}ln_f.weight`), this.p(`${P}ln_f.bias`), c.normEps) as tf.Tensor2D
-    return { h, kv: kvOut }
+    // one tidy per block frees its intermediates (scores, MLP activations) before the next block
+    for (let i = 0; i < c.numLayers; i++) h = tidy(() => this.block(i, h, layout))
+    return layerNorm(h, this.p(`${P}ln_f.weight`), this.p(`${P}ln_f.bias`), c.normEps) as tf.Tensor2D
   }
 
   /** transformer block i: x + attn(ln_1(x)), then + mlp(ln_2(·)) */
-  private block(i: number, x: tf.Tensor2D, past: LayerKV | null, B: number, T: number): { h: tf.Tensor2D; kv: LayerKV } {
+  private block(i: number, x: tf.Tensor2D, layout: RowLayout): tf.Tensor2D {
     const c = this.config
     const d = c.headDim
     const L = `${P}h.${i}.`
@@ -98,12 +89,12 @@ export class GPT2Model extends TransformerLM {
     const [q, k, v] = tf.split(qkv, 3, 1) as tf.Tensor2D[]
     let scale = c.scaleAttnWeights ? 1 / Math.sqrt(d) : 1
     if (c.scaleAttnByInverseLayerIdx) scale /= i + 1
-    const att = attention(tf.mul(q, scalar(scale)), k, v, past, { batch: B, seq: T, heads: c.numHeads, kvHeads: c.numHeads, headDim: d })
-    let h = tf.add(x, linear(att.out, this.p(`${L}attn.c_proj.weight`), this.p(`${L}attn.c_proj.bias`))) as tf.Tensor2D
+    const att = layout.attend(i, tf.mul(q, scalar(scale)) as tf.Tensor2D, k, v, { heads: c.numHeads, kvHeads: c.numHeads, headDim: d })
+    let h = tf.add(x, linear(att, this.p(`${L}attn.c_proj.weight`), this.p(`${L}attn.c_proj.bias`))) as tf.Tensor2D
     // MLP
     const m = layerNorm(h, this.p(`${L}ln_2.weight`), this.p(`${L}ln_2.bias`), c.normEps)
     const f = geluNew(linear(m, this.p(`${L}mlp.c_fc.weight`), this.p(`${L}mlp.c_fc.bias`)))
     h = tf.add(h, linear(f, this.p(`${L}mlp.c_proj.weight`), this.p(`${L}mlp.c_proj.bias`))) as tf.Tensor2D
-    return { h, kv: att.kv }
+    return h
   }
 }

@@ -43,7 +43,7 @@ export function scalar(v: number): tf.Scalar {
 }
 
 /** tf.customGrad with positional tensor inputs and a typed gradient function. */
-function custom(arity: number, f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFn }) {
+export function custom(arity: number, f: (inputs: tf.Tensor[], save: tf.GradSaveFunc) => { value: tf.Tensor; gradFunc: GradFn }) {
   const fn = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const { value, gradFunc } = f(args.slice(0, arity) as tf.Tensor[], args[arity] as tf.GradSaveFunc)
     return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => gradFunc(dy as tf.Tensor, saved) }
@@ -297,7 +297,7 @@ export interface AttentionShape {
 }
 
 /** Causal mask [T, S] for T new queries after `past` cached positions: 0 or -1e9. */
-function causalMask(t: number, past: number): T2 {
+export function causalMask(t: number, past: number): T2 {
   const s = past + t
   const m = new Float32Array(t * s)
   for (let i = 0; i < t; i++) for (let j = past + i + 1; j < s; j++) m[i * s + j] = -1e9
@@ -349,22 +349,22 @@ export function attention(q: T2, k: T2, v: T2, past: LayerKV | null, sh: Attenti
 // gradient to the full tensor and add them up).
 
 /** [B·T, H·d] → [B·H·T, d]: each (sequence, head) a contiguous block of T rows */
-function toHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
+export function toHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
   return tf.transpose(x.reshape([B, T, H, d]), [0, 2, 1, 3]).reshape([B * H * T, d]) as T2
 }
 
 /** [B·H·T, d] → [B·T, H·d] (inverse of toHeads) */
-function fromHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
+export function fromHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
   return tf.transpose(x.reshape([B, H, T, d]), [0, 2, 1, 3]).reshape([B * T, H * d]) as T2
 }
 
 /** acc + x, or x when there is no acc yet */
-function addTo(acc: T2 | null, x: T2): T2 {
+export function addTo(acc: T2 | null, x: T2): T2 {
   return acc ? (tf.add(acc, x) as T2) : x
 }
 
 /** rows r0..r0+n-1 of a 2-D tensor (a contiguous slice) */
-function rows(x: T2, r0: number, n: number): T2 {
+export function rows(x: T2, r0: number, n: number): T2 {
   return x.slice([r0, 0], [n, x.shape[1]])
 }
 

@@ -11,9 +11,9 @@
 // RoPE is rotate_half with rope_theta (and linear / llama3 rope_scaling).
 
 import * as tf from '@tensorflow/tfjs'
-import { type ParamSpec, TransformerLM } from './base'
+import { type ParamSpec, type RowLayout, TransformerLM } from './base'
 import type { ModelConfig } from './config'
-import { type LayerKV, type RopeRows, applyRope, attention, linear, rmsNorm, ropeInvFreq, ropeRows, rotateHalfMatrix, silu, tidy } from './layers'
+import { type RopeRows, applyRope, linear, rmsNorm, ropeInvFreq, ropeRows, rotateHalfMatrix, silu, tidy } from './layers'
 
 export function llamaSpecs(c: ModelConfig): ParamSpec[] {
   const D = c.hiddenSize
@@ -73,28 +73,18 @@ export class LlamaModel extends TransformerLM {
     return this.params.get(name) ?? null
   }
 
-  protected body(x: tf.Tensor2D, sh: { batch: number; seq: number; past: number }, cache: (LayerKV | null)[] | null) {
+  protected body(x: tf.Tensor2D, layout: RowLayout): tf.Tensor2D {
     const c = this.config
-    const { batch: B, seq: T, past } = sh
-    const d = c.headDim
-    const positions: number[] = []
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) positions.push(past + t)
     // the 1/√d attention scaling is folded into the queries' cos/sin
-    const rope = ropeRows(this.invFreq, positions, 1 / Math.sqrt(d))
+    const rope = ropeRows(this.invFreq, layout.positions, 1 / Math.sqrt(c.headDim))
     let h = x
-    const kvOut: LayerKV[] = []
-    for (let i = 0; i < c.numLayers; i++) {
-      // one tidy per layer frees its intermediates (scores, MLP activations) before the next layer
-      const r = tidy(() => this.layer(i, h, rope, cache ? cache[i] : null, B, T))
-      h = r.h
-      kvOut.push(r.kv)
-    }
-    h = rmsNorm(h, this.p('model.norm.weight'), c.normEps) as tf.Tensor2D
-    return { h, kv: kvOut }
+    // one tidy per layer frees its intermediates (scores, MLP activations) before the next layer
+    for (let i = 0; i < c.numLayers; i++) h = tidy(() => this.layer(i, h, rope, layout))
+    return rmsNorm(h, this.p('model.norm.weight'), c.normEps) as tf.Tensor2D
   }
 
   /** decoder layer i: x + o_proj(attn(rmsnorm(x))), then + down(silu(gate(n)) · up(n)) */
-  private layer(i: number, x: tf.Tensor2D, rope: RopeRows, past: LayerKV | null, B: number, T: number): { h: tf.Tensor2D; kv: LayerKV } {
+  private layer(i: number, x: tf.Tensor2D, rope: RopeRows, layout: RowLayout): tf.Tensor2D {
     const c = this.config
     const L = `model.layers.${i}.`
     // attention
@@ -104,14 +94,14 @@ export class LlamaModel extends TransformerLM {
     const v = linear(a, this.p(`${L}self_attn.v_proj.weight`), this.b(`${L}self_attn.v_proj.bias`)) as tf.Tensor2D
     const qr = applyRope(q, rope.cosScaled, rope.sinScaled, this.rot, c.numHeads)
     const kr = applyRope(k, rope.cos, rope.sin, this.rot, c.numKvHeads)
-    const att = attention(qr, kr, v, past, { batch: B, seq: T, heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim })
-    let h = tf.add(x, linear(att.out, this.p(`${L}self_attn.o_proj.weight`), this.b(`${L}self_attn.o_proj.bias`))) as tf.Tensor2D
+    const att = layout.attend(i, qr, kr, v, { heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim })
+    let h = tf.add(x, linear(att, this.p(`${L}self_attn.o_proj.weight`), this.b(`${L}self_attn.o_proj.bias`))) as tf.Tensor2D
     // SwiGLU MLP
     const n = rmsNorm(h, this.p(`${L}post_attention_layernorm.weight`), c.normEps)
     const gate = silu(linear(n, this.p(`${L}mlp.gate_proj.weight`), this.b(`${L}mlp.gate_proj.bias`)))
     const up = linear(n, this.p(`${L}mlp.up_proj.weight`), this.b(`${L}mlp.up_proj.bias`))
     h = tf.add(h, linear(tf.mul(gate, up), this.p(`${L}mlp.down_proj.weight`), this.b(`${L}mlp.down_proj.bias`))) as tf.Tensor2D
-    return { h, kv: att.kv }
+    return h
   }
 
   protected override disposeExtra(): void {

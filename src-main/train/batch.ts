@@ -190,6 +190,8 @@ function expandRows(t: tf.Tensor3D, B: number, rowPair: number[]): tf.Tensor3D {
 export interface BatchLossArgs {
   model: CausalLM
   head: tf.Tensor2D
+  /** the head transposed [V, D] in row blocks, kept for the step (see weightedCrossEntropy); optional */
+  headT?: tf.Tensor2D[]
   plan: BatchPlan
   /** signed weight per selected position of a group, from its CE (the objective) */
   weigh: (group: RowGroup, ce: Float64Array) => Float64Array
@@ -249,7 +251,7 @@ export function batchLoss(a: BatchLossArgs): BatchLossResult {
       }
       const h = parts.length === 1 ? parts[0] : (tf.concat(parts, 0) as tf.Tensor2D)
       anyHidden = h
-      const r = weightedCrossEntropy({ hidden: h, head: a.head, rows: g.sel.hRow, targets: g.sel.target, weigh: (c) => a.weigh(g, c), trainHead: a.trainHead })
+      const r = weightedCrossEntropy({ hidden: h, head: a.head, headT: a.headT, rows: g.sel.hRow, targets: g.sel.target, weigh: (c) => a.weigh(g, c), trainHead: a.trainHead })
       ce[gi] = r.ce
       if (g.prunable && !r.weights.some((w) => w !== 0)) pruned++
       else terms.push(r.value)

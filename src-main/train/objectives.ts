@@ -90,6 +90,14 @@ export interface WeightedCEArgs {
   weigh: (ce: Float64Array) => Float64Array<ArrayBufferLike>
   /** compute the head's gradient (false: the head is a constant here) */
   trainHead: boolean
+  /**
+   * The head transposed, [V, D], in row blocks (`transposedHead`), when the caller keeps one for
+   * the optimizer step: the backward's dh = G·Wᵀ = Σ G[:, block]·Wᵀ[block] then multiplies by
+   * matrices XNNPACK packs once for the whole step, instead of transposing G [m, V] and packing
+   * it on every call; blocks of HEAD_T_BLOCK rows keep each product's packed panel in cache
+   * (measured: 52 vs 39 GFLOP/s for one [V, D] product).
+   */
+  headT?: tf.Tensor2D[]
   /** rows per block of logits (default: HEAD_CHUNK_ELEMENTS / V) */
   chunkRows?: number
 }
@@ -105,19 +113,34 @@ export interface WeightedCEResult {
 
 /**
  * Σ_r w_r · CE_r with CE_r = logsumexp(h_r·W) − (h_r·W)[target_r], on WASM's fast paths:
- * plain 2-D matmuls only (dh = (W·Gᵀ)ᵀ so the big head matrix is never transposed or re-packed),
+ * plain 2-D matmuls only (dh = G·Wᵀ with the caller's transposed copy of the head, else (W·Gᵀ)ᵀ),
  * the row gather's gradient as a scatterND (WASM has no UnsortedSegmentSum), the logits in blocks
  * of at most HEAD_CHUNK_ELEMENTS floats. With one block the factor G = w·(softmax − onehot) is kept
  * from the forward pass; with several, each block is recomputed in the backward pass (memory stays
  * at one block).
  */
+/** rows per block of the transposed head (see WeightedCEArgs.headT) */
+export const HEAD_T_BLOCK = 8192
+
+/** The head [D, V] transposed, in blocks of HEAD_T_BLOCK rows (the caller disposes them). */
+export function transposedHead(head: tf.Tensor2D): tf.Tensor2D[] {
+  return tf.tidy(() => {
+    const t = tf.transpose(head) as tf.Tensor2D
+    const [V, D] = t.shape
+    const blocks: tf.Tensor2D[] = []
+    for (let v0 = 0; v0 < V; v0 += HEAD_T_BLOCK) blocks.push(t.slice([v0, 0], [Math.min(HEAD_T_BLOCK, V - v0), D]))
+    return blocks
+  })
+}
+
 export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
-  const { hidden, head, rows, targets, weigh, trainHead } = args
+  const { hidden, head, headT, rows, targets, weigh, trainHead } = args
   const n = rows.length
   if (targets.length !== n) throw new Error('rows and targets differ in length')
   const [M, D] = hidden.shape
   const V = head.shape[1]
   if (head.shape[0] !== D) throw new Error(`head is [${head.shape}], hidden states have ${D} columns`)
+  if (headT && (headT.reduce((r, b) => r + b.shape[0], 0) !== V || headT.some((b) => b.shape[1] !== D))) throw new Error(`headT does not hold the [${V}, ${D}] transposed head`)
   const chunk = Math.max(1, args.chunkRows ?? Math.floor(HEAD_CHUNK_ELEMENTS / V))
   const ce = new Float64Array(n)
   let weights: Float64Array<ArrayBufferLike> = new Float64Array(n)
@@ -147,6 +170,21 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
     const probs = tf.softmax(logits) as tf.Tensor2D
     const lse = () => tf.sub(tf.max(logits, 1, true), tf.log(tf.max(probs, 1, true))) as tf.Tensor2D
     return { logits, lse, probs: () => probs }
+  }
+
+  // dh = G·Wᵀ: with the caller's transposed blocks a sum of plain products; otherwise (W·Gᵀ)ᵀ,
+  // which transposes G
+  const headGrad = (g: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D => {
+    if (!headT) return tf.transpose(tf.matMul(w, tf.transpose(g))) as tf.Tensor2D
+    if (headT.length === 1) return tf.matMul(g, headT[0]) as tf.Tensor2D
+    let dh: tf.Tensor2D | null = null
+    let c0 = 0
+    for (const block of headT) {
+      const part = tf.matMul(g.slice([0, c0], [g.shape[0], block.shape[0]]), block) as tf.Tensor2D
+      dh = dh ? (tf.add(dh, part) as tf.Tensor2D) : part
+      c0 += block.shape[0]
+    }
+    return dh!
   }
 
   const op = (h: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -189,7 +227,7 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
         let dW: tf.Tensor2D | null = null
         if (gS) {
           const g = tf.mul(gS, scale) as tf.Tensor2D
-          dHs = tf.transpose(tf.matMul(wS, tf.transpose(g))) as tf.Tensor2D
+          dHs = headGrad(g, wS)
           if (trainHead) dW = tf.matMul(tf.transpose(hsS), g) as tf.Tensor2D
         } else {
           const parts: tf.Tensor2D[] = []
@@ -197,7 +235,7 @@ export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
             const r = tf.tidy((): tf.TensorContainer => {
               const hc = hsS.slice([c0, 0], [m, D]) as tf.Tensor2D
               const g = tf.mul(gradFactor(logitsOf(hc, wS).probs(), c0, m), scale) as tf.Tensor2D
-              const dh = tf.transpose(tf.matMul(wS, tf.transpose(g))) as tf.Tensor2D
+              const dh = headGrad(g, wS)
               const dw = trainHead ? (tf.matMul(tf.transpose(hc), g) as tf.Tensor2D) : null
               return dw ? { dh, dw } : { dh }
             }) as { dh: tf.Tensor2D; dw?: tf.Tensor2D }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { CausalLM } from '../model/base'
 import { type BatchPlan, type Selection, batchLoss, headWeight, planBatch } from './batch'
 import { type PreparedPair, microBatches } from './data'
-import { figaLoss } from './objectives'
+import { figaLoss, transposedHead } from './objectives'
 import type { Trainable } from './params'
 import type { TrainSettings } from './settings'
 
@@ -70,8 +70,20 @@ export interface AccumulateArgs {
 export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients | null> {
   const s = a.settings
   const head = headWeight(a.model) as unknown as tf.Tensor2D
-  const out: StepGradients = { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0, prunedBranches: 0 }
   const batches = microBatches(a.pairs, s.microBatch, s.efficiency.bucketing, s.method)
+  // one transposed copy of the head for the whole step: its backward products reuse it (and
+  // XNNPACK's packing of it) in every micro-batch
+  const headT = transposedHead(head)
+  try {
+    return await accumulateBatches(a, batches, head, headT)
+  } finally {
+    for (const b of headT) b.dispose()
+  }
+}
+
+async function accumulateBatches(a: AccumulateArgs, batches: PreparedPair[][], head: tf.Tensor2D, headT: tf.Tensor2D[]): Promise<StepGradients | null> {
+  const s = a.settings
+  const out: StepGradients = { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0, prunedBranches: 0 }
   for (let bi = 0; bi < batches.length; bi++) {
     if (bi > 0) await new Promise((r) => setImmediate(r))
     if (a.signal?.aborted) return null
@@ -101,7 +113,7 @@ export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients |
     try {
       let pruned = 0
       const { value, grads } = tf.variableGrads(() => {
-        const r = batchLoss({ model: a.model, head, plan, weigh, trainHead: a.trainable.trainHead })
+        const r = batchLoss({ model: a.model, head, headT, plan, weigh, trainHead: a.trainable.trainHead })
         pruned = r.pruned
         return r.value
       }, a.trainable.vars)

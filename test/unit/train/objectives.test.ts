@@ -113,11 +113,20 @@ describe('weightedCrossEntropy (fused, custom gradient)', () => {
   const targets = [4, 0, 22, 7, 7, 13, 1]
   const signed = [1, 0.5, -0.5, 0, 1, -0.5, 0.25]
 
-  for (const chunkRows of [undefined, 2]) {
-    it(`value and gradients equal a float64 computation (${chunkRows ? 'blocks of 2 rows' : 'one block'})`, () => {
+  // chunkRows: rows per block of logits; headT: the transposed head given in that many row blocks
+  for (const [chunkRows, headTBlocks] of [
+    [undefined, 0],
+    [2, 0],
+    [undefined, 1],
+    [2, 3],
+  ] as const) {
+    it(`value and gradients equal a float64 computation (${chunkRows ? 'blocks of 2 rows' : 'one block'}, ${headTBlocks ? `transposed head in ${headTBlocks} blocks` : 'no transposed head'})`, () => {
       const ref = reference(Hf, W, M, D, V, rows, targets, signed)
       const h = tf.tensor2d(Float32Array.from(Hf), [M, D])
       const w = tf.tensor2d(Float32Array.from(W), [D, V])
+      const wT = tf.transpose(w) as tf.Tensor2D
+      const size = Math.ceil(V / Math.max(1, headTBlocks))
+      const headT = headTBlocks ? Array.from({ length: headTBlocks }, (_, b) => wT.slice([b * size, 0], [Math.min(size, V - b * size), D]) as tf.Tensor2D) : undefined
       let seen: Float64Array | null = null
       const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor) => {
         const r = weightedCrossEntropy({
@@ -131,6 +140,7 @@ describe('weightedCrossEntropy (fused, custom gradient)', () => {
           },
           trainHead: true,
           chunkRows,
+          headT,
         })
         expect(r.value.dataSync()[0]).toBeCloseTo(ref.value, 4)
         return r.value
@@ -141,7 +151,7 @@ describe('weightedCrossEntropy (fused, custom gradient)', () => {
       const gW = grads[1].dataSync()
       ref.dH.forEach((x, i) => expect(Math.abs(gH[i] - x)).toBeLessThan(2e-5))
       ref.dW.forEach((x, i) => expect(Math.abs(gW[i] - x)).toBeLessThan(2e-5))
-      tf.dispose([h, w, ...grads])
+      tf.dispose([h, w, wT, ...(headT ?? []), ...grads])
     })
   }
 

@@ -1,0 +1,222 @@
+// Packed sequences: several sequences of different lengths as the rows of one call, without
+// padding. Every per-token op (norms, projections, MLP) runs once over all rows; only attention
+// looks at the sequence boundaries. A sequence may continue a prefix computed by an earlier packed
+// call (`past`): it attends to all of the prefix's rows, then causally to its own. The training
+// step uses this to run the shared prefix of y and ŷ once and both branches from it, with no
+// padding anywhere.
+//
+// Attention per (sequence, head) is the same 2-D computation as the batched path (layers.ts), with
+// one custom gradient for the whole core. A prefix row's key/value gradient sums the contributions
+// of every sequence that continues it.
+
+import * as tf from '@tensorflow/tfjs'
+import { addTo, causalMask, custom, fromHeads, rows, taping, tidy, toHeads } from './layers'
+
+type T2 = tf.Tensor2D
+
+/** One sequence of a packed call: rows start..start+length-1, at positions past.length + t. */
+export interface PackedSegment {
+  start: number
+  length: number
+  /** the rows of the earlier call's keys/values this sequence continues (its prefix), if any */
+  past?: { start: number; length: number } | null
+}
+
+/** Keys and values of one layer of a packed call, as per-head blocks: k, v [Hkv·rows, d]. */
+export interface PackedKV {
+  k: T2
+  v: T2
+  rows: number
+}
+
+export interface HeadShape {
+  heads: number
+  kvHeads: number
+  headDim: number
+}
+
+/** Positions of the rows of a packed call (each sequence continues after its prefix). */
+export function packedPositions(segments: PackedSegment[]): number[] {
+  const pos: number[] = []
+  for (const s of segments) for (let t = 0; t < s.length; t++) pos.push((s.past?.length ?? 0) + t)
+  return pos
+}
+
+/**
+ * Check that the segments tile rows 0..n-1 in order and that their prefixes lie within the past
+ * call's rows; returns n. (Internal contract between the training planner and the model.)
+ */
+export function checkSegments(segments: PackedSegment[], pastRows: number | null): number {
+  let n = 0
+  for (const s of segments) {
+    if (s.start !== n || !(s.length > 0)) throw new Error(`packed segments must tile the rows in order (segment at ${s.start}, length ${s.length}, expected start ${n})`)
+    if (s.past) {
+      if (pastRows === null) throw new Error('a packed segment continues a prefix, but no past keys/values were given')
+      if (s.past.start < 0 || s.past.length <= 0 || s.past.start + s.past.length > pastRows) throw new Error(`packed segment prefix rows ${s.past.start}+${s.past.length} are outside the past call's ${pastRows} rows`)
+    }
+    n += s.length
+  }
+  return n
+}
+
+/**
+ * Causal attention over packed sequences: q [N, H·d] (rotated, scaled), k, v [N, Hkv·d]; `past`
+ * holds the prefix call's keys/values. Returns the output [N, H·d] and this call's keys/values.
+ */
+export function packedAttention(q: T2, k: T2, v: T2, segments: PackedSegment[], past: PackedKV | null, sh: HeadShape): { out: T2; kv: PackedKV } {
+  const { heads: H, kvHeads: Hkv, headDim: d } = sh
+  const N = q.shape[0]
+  const qh = toHeads(q, 1, N, H, d)
+  const kh = toHeads(k, 1, N, Hkv, d)
+  const vh = toHeads(v, 1, N, Hkv, d)
+  const masks = new Map<string, T2>()
+  const maskOf = (t: number, p: number): T2 => {
+    const key = `${t},${p}`
+    let m = masks.get(key)
+    if (!m) masks.set(key, (m = causalMask(t, p)))
+    return m
+  }
+  const ctx: Ctx = { segments, N, Np: past?.rows ?? 0, sh, maskOf }
+  let outH: T2
+  if (taping()) {
+    const inputs = past ? [qh, kh, vh, past.k, past.v] : [qh, kh, vh]
+    outH = packedAttendOp(ctx, past ? 5 : 3)(...inputs) as T2
+  } else outH = packedForward(ctx, qh, kh, vh, past?.k ?? null, past?.v ?? null, false).out
+  for (const m of masks.values()) m.dispose()
+  return { out: fromHeads(outH, 1, N, H, d), kv: { k: kh, v: vh, rows: N } }
+}
+
+interface Ctx {
+  segments: PackedSegment[]
+  /** rows of this call and of the past call */
+  N: number
+  Np: number
+  sh: HeadShape
+  maskOf: (t: number, past: number) => T2
+}
+
+/** Keys (or values) a segment attends to for kv head g: [its prefix rows; its own rows] → [S, d]. */
+function segmentRows(own: T2, pastT: T2 | null, g: number, s: PackedSegment, c: Ctx): T2 {
+  const mine = rows(own, g * c.N + s.start, s.length)
+  if (!s.past || !pastT) return mine
+  return tf.concat([rows(pastT, g * c.Np + s.past.start, s.past.length), mine], 0) as T2
+}
+
+/** Forward: per (segment, head) softmax(q·kᵀ + mask)·v; the output in head-major rows [H·N, d]. */
+function packedForward(c: Ctx, qh: T2, kh: T2, vh: T2, pk: T2 | null, pv: T2 | null, keepProbs: boolean): { out: T2; probs: T2[] } {
+  const { heads: H, kvHeads: Hkv } = c.sh
+  const rep = H / Hkv
+  const outs: T2[][] = Array.from({ length: H }, () => [])
+  // probabilities in (kv head, segment, query head of the group) order, as the backward reads them
+  const probs: T2[] = []
+  for (let g = 0; g < Hkv; g++) {
+    for (const s of c.segments) {
+      const pl = s.past?.length ?? 0
+      const r = tidy(() => {
+        const K = segmentRows(kh, pk, g, s, c)
+        const V = segmentRows(vh, pv, g, s, c)
+        const kT = tf.transpose(K) as T2
+        const os: T2[] = []
+        const ps: T2[] = []
+        for (let r = 0; r < rep; r++) {
+          const h = g * rep + r
+          const p = tf.softmax(tf.add(tf.matMul(rows(qh, h * c.N + s.start, s.length), kT), c.maskOf(s.length, pl))) as T2
+          os.push(tf.matMul(p, V) as T2)
+          if (keepProbs) ps.push(p)
+        }
+        return { os, ps }
+      })
+      r.os.forEach((o, i) => outs[g * rep + i].push(o))
+      probs.push(...r.ps)
+    }
+  }
+  const flat = outs.flat()
+  return { out: flat.length === 1 ? flat[0] : (tf.concat(flat, 0) as T2), probs }
+}
+
+/**
+ * Σ of row blocks that may overlap, as one [n, d] tensor: `parts` are (first row, block) pairs;
+ * rows no block covers are zeros. Used for the prefix rows' key/value gradients.
+ */
+function sumBlocks(n: number, d: number, parts: { start: number; t: T2 }[]): T2 {
+  const cuts = new Set<number>([0, n])
+  for (const p of parts) cuts.add(p.start).add(p.start + p.t.shape[0])
+  const bounds = [...cuts].sort((a, b) => a - b)
+  const pieces: T2[] = []
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const [a, b] = [bounds[i], bounds[i + 1]]
+    let acc: T2 | null = null
+    for (const p of parts) if (p.start <= a && p.start + p.t.shape[0] >= b) acc = addTo(acc, rows(p.t, a - p.start, b - a))
+    pieces.push(acc ?? (tf.zeros([b - a, d]) as T2))
+  }
+  return pieces.length === 1 ? pieces[0] : (tf.concat(pieces, 0) as T2)
+}
+
+/**
+ * The packed attention core as one differentiable op over qh [H·N, d], kh, vh [Hkv·N, d] and,
+ * with a prefix call, its pk, pv [Hkv·Np, d]. Backward per (segment, head), P its probabilities:
+ *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dk = dSᵀ·q,  dv = Pᵀ·dO
+ * (as layers.ts attendOp); a segment's dk, dv split into its prefix rows and its own rows.
+ */
+function packedAttendOp(c: Ctx, arity: 3 | 5) {
+  const { heads: H, kvHeads: Hkv, headDim: d } = c.sh
+  const rep = H / Hkv
+  return custom(arity, ([qh, kh, vh, pk, pv], save) => {
+    const { out, probs } = packedForward(c, qh as T2, kh as T2, vh as T2, (pk as T2) ?? null, (pv as T2) ?? null, true)
+    save([qh, kh, vh, ...(arity === 5 ? [pk, pv] : []), ...probs])
+    return {
+      value: out,
+      gradFunc: (dy, saved) => {
+        const [qS, kS, vS] = saved as T2[]
+        const pkS = arity === 5 ? (saved[3] as T2) : null
+        const pvS = arity === 5 ? (saved[4] as T2) : null
+        const ps = saved.slice(arity) as T2[]
+        const dO = dy as T2
+        const dq: T2[][] = Array.from({ length: H }, () => [])
+        const dkOwn: T2[] = []
+        const dvOwn: T2[] = []
+        const dkPast: { start: number; t: T2 }[][] = Array.from({ length: Hkv }, () => [])
+        const dvPast: { start: number; t: T2 }[][] = Array.from({ length: Hkv }, () => [])
+        let pi = 0
+        for (let g = 0; g < Hkv; g++) {
+          for (const s of c.segments) {
+            const pl = s.past?.length ?? 0
+            const T = s.length
+            const grads = tidy(() => {
+              const K = segmentRows(kS, pkS, g, s, c)
+              const vT = tf.transpose(segmentRows(vS, pvS, g, s, c)) as T2
+              const dqs: T2[] = []
+              let dk: T2 | null = null
+              let dv: T2 | null = null
+              for (let r = 0; r < rep; r++) {
+                const h = g * rep + r
+                const p = ps[pi + r]
+                const dOh = rows(dO, h * c.N + s.start, T)
+                const dP = tf.matMul(dOh, vT)
+                const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), 1, true))) as T2
+                dqs.push(tf.matMul(dS, K) as T2)
+                dk = addTo(dk, tf.matMul(tf.transpose(dS), rows(qS, h * c.N + s.start, T)) as T2)
+                dv = addTo(dv, tf.matMul(tf.transpose(p), dOh) as T2)
+              }
+              const split = (x: T2) => (pl ? { past: rows(x, 0, pl), own: rows(x, pl, T) } : { past: null, own: x })
+              return { dqs, k: split(dk!), v: split(dv!) }
+            })
+            pi += rep
+            grads.dqs.forEach((x, r) => dq[g * rep + r].push(x))
+            dkOwn.push(grads.k.own)
+            dvOwn.push(grads.v.own)
+            if (grads.k.past && s.past) dkPast[g].push({ start: s.past.start, t: grads.k.past })
+            if (grads.v.past && s.past) dvPast[g].push({ start: s.past.start, t: grads.v.past })
+          }
+        }
+        const join = (xs: T2[]) => (xs.length === 1 ? xs[0] : (tf.concat(xs, 0) as T2))
+        const result = [join(dq.flat()), join(dkOwn), join(dvOwn)]
+        if (arity === 5) {
+          result.push(join(dkPast.map((parts) => sumBlocks(c.Np, d, parts))))
+          result.push(join(dvPast.map((parts) => sumBlocks(c.Np, d, parts))))
+        }
+        return result
+      },
+    }
+  })
+}
