@@ -73,7 +73,8 @@ export function packedAttention(q: T2, k: T2, v: T2, segments: PackedSegment[], 
   const maskOf = (t: number, p: number): T2 => {
     const key = `${t},${p}`
     let m = masks.get(key)
-    if (!m) masks.set(key, (m = causalMask(t, p)))
+    // kept: first made inside a per-segment tidy, reused by later segments, disposed below
+    if (!m) masks.set(key, (m = tf.keep(causalMask(t, p))))
     return m
   }
   const ctx: Ctx = { segments, N, Np: past?.rows ?? 0, sh, maskOf }
