@@ -92,6 +92,7 @@ async function accumulateBatches(a: AccumulateArgs, batches: PreparedPair[][], h
       sharedPrefix: s.efficiency.sharedPrefix,
       select: s.efficiency.sparseHead ? 'sparse' : 'full',
       splitBranches: s.efficiency.pruneFiltered && (s.tau !== null || s.tauBand !== null),
+      pad: !s.efficiency.bucketing,
       padId: a.padId,
     })
     const weigh = (g: { sel: Selection }, ce: Float64Array): Float64Array => {
@@ -136,7 +137,7 @@ async function accumulateBatches(a: AccumulateArgs, batches: PreparedPair[][], h
 }
 
 function memoryError(e: unknown, plan: BatchPlan): Error {
-  const rows = plan.groups.reduce((n, g) => n + g.rowIds.length, 0)
+  const rows = plan.groups.reduce((n, g) => n + (g.call?.segments.length ?? 0), 0)
   const msg = (e as Error)?.message ?? String(e)
   if (/out of memory|OOM|Aborted|Cannot enlarge memory|memory access out of bounds|allocation failed/i.test(msg)) {
     return new Error(

@@ -258,7 +258,7 @@ export class Trainer {
 
   private plan(pairs: PreparedPair[], select: 'sparse' | 'full' | 'eval'): BatchPlan {
     const s = this.settings
-    return planBatch(pairs, { method: s.method, sharedPrefix: s.efficiency.sharedPrefix, select, padId: this.padId })
+    return planBatch(pairs, { method: s.method, sharedPrefix: s.efficiency.sharedPrefix, select, pad: select !== 'eval' && !s.efficiency.bucketing, padId: this.padId })
   }
 
   /**

@@ -134,10 +134,14 @@ describe.each([
     for (const a of g.acc.values()) expect(a.every((x) => x === 0)).toBe(true)
   })
 
-  it('bucketing pads less than data order', () => {
-    const padded = (bucketing: boolean) =>
-      microBatches(pairs, 3, bucketing, method).reduce((n, mb) => n + planBatch(mb, { method, sharedPrefix: false, select: 'full', padId: 0 }).computedTokens, 0)
-    expect(padded(true)).toBeLessThanOrEqual(padded(false))
+  it('packed rows run no padding; padded rows run more, less when bucketed by length', () => {
+    const tokens = (bucketing: boolean, pad: boolean) =>
+      microBatches(pairs, 3, bucketing, method).reduce((n, mb) => n + planBatch(mb, { method, sharedPrefix: false, select: 'full', pad, padId: 0 }).computedTokens, 0)
+    // packed: exactly the inputs of every row, ids[0 .. L-2]
+    const inputs = pairs.reduce((n, pp) => n + pp.revised.ids.length - 1 + (method === 'figa' && pp.original ? pp.original.ids.length - 1 : 0), 0)
+    expect(tokens(true, false)).toBe(inputs)
+    expect(tokens(false, true)).toBeGreaterThan(inputs)
+    expect(tokens(true, true)).toBeLessThanOrEqual(tokens(false, true))
   })
 
   it('no tensor leaks across steps', async () => {
