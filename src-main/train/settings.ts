@@ -276,21 +276,24 @@ export function presetsFor(paramCount: number, method: 'figa' | 'sft' = 'figa', 
 
 /**
  * WASM heap (high-water mark) that the saved activations of `tokens` tokens in sequences of
- * `seqLen` take in one forward/backward pass. Measured on this engine (tfjs 4.22, WASM): the
- * backward keeps ≈ 32·D + 20·I + 3·H·S floats per token and layer (every op's inputs: norms,
- * q/k/v, RoPE products, per-head scores and probabilities, SwiGLU terms), and the heap peaks at
- * ≈ 3–3.8× that (backward transients, XNNPACK packing, fragmentation; the heap never shrinks).
+ * `seqLen` take in one forward/backward pass. The backward keeps ≈ 32·D + 20·I + 3·H·S floats per
+ * token and layer (every op's inputs: norms, q/k/v, RoPE products, per-head scores and
+ * probabilities, SwiGLU terms). Measured on this engine (tfjs 4.22 WASM, packed rows; the heap's
+ * growth per token through the model, three model shapes, 200- and 400-token responses): 0.9–1.35×
+ * that; HEAP_FACTOR leaves a margin for fragmentation (the heap never shrinks).
  */
 export function activationBytes(c: ModelConfig, tokens: number, seqLen: number): number {
   return HEAP_FACTOR * 4 * c.numLayers * tokens * (32 * c.hiddenSize + 20 * c.intermediateSize + 3 * c.numHeads * seqLen)
 }
-const HEAP_FACTOR = 3.8
+const HEAP_FACTOR = 1.6
 
 /**
  * Upper bound of the WASM heap a training run needs, in bytes: weights, XNNPACK's packed copy,
  * gradients of the trainable weights (LoRA: of the targets, plus their frozen base copy), the
- * activations of the largest micro-batch, and the LM head's block of logits. `longest` is the
- * longest sequence of the data (default: the max length).
+ * vocabulary-sized buffers of the step (the head's transposed copy and its packing, the head's and
+ * the embedding's gradients), the activations of the largest micro-batch (its rows as long as the
+ * longest), and the LM head's block of logits. `longest` is the longest sequence of the data
+ * (default: the max length).
  */
 export function estimateTrainingBytes(
   c: ModelConfig,
@@ -300,10 +303,11 @@ export function estimateTrainingBytes(
 ): number {
   const weights = 2 * 4 * paramCount
   const trainable = s.lora ? 4 * (2 * (o.loraTargetParams ?? 0) + (o.loraParams ?? 0)) : 2 * 4 * paramCount
+  const vocab = 4 * 4 * c.hiddenSize * c.vocabSize
   const rows = s.microBatch * (s.method === 'figa' ? 2 : 1)
   const T = Math.min(o.longest ?? s.maxLength, s.maxLength, c.maxPositions)
   const headRows = Math.min(s.efficiency.sparseHead ? Math.ceil((rows * T) / 2) : rows * T, Math.floor(HEAD_CHUNK_ELEMENTS / c.vocabSize) + 1)
-  return weights + trainable + activationBytes(c, rows * T, T) + 4 * 3 * headRows * c.vocabSize
+  return weights + trainable + vocab + activationBytes(c, rows * T, T) + 4 * 3 * headRows * c.vocabSize
 }
 
 /**
