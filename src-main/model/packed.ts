@@ -103,13 +103,16 @@ function segmentRows(own: T2, pastT: T2 | null, g: number, s: PackedSegment, c: 
   return tf.concat([rows(pastT, g * c.Np + s.past.start, s.past.length), mine], 0) as T2
 }
 
-/** Forward: per (segment, head) softmax(q·kᵀ + mask)·v; the output in head-major rows [H·N, d]. */
-function packedForward(c: Ctx, qh: T2, kh: T2, vh: T2, pk: T2 | null, pv: T2 | null, keepProbs: boolean): { out: T2; probs: T2[] } {
+/**
+ * Forward: per (segment, head) softmax(q·kᵀ + mask)·v; the output in head-major rows [H·N, d].
+ * With `keep` (under a tape) also what the backward pass reads, per (kv head, segment): the
+ * probabilities of its query heads, its keys [S, d] and its values transposed [d, S].
+ */
+function packedForward(c: Ctx, qh: T2, kh: T2, vh: T2, pk: T2 | null, pv: T2 | null, keep: boolean): { out: T2; saved: T2[] } {
   const { heads: H, kvHeads: Hkv } = c.sh
   const rep = H / Hkv
   const outs: T2[][] = Array.from({ length: H }, () => [])
-  // probabilities in (kv head, segment, query head of the group) order, as the backward reads them
-  const probs: T2[] = []
+  const saved: T2[] = []
   for (let g = 0; g < Hkv; g++) {
     for (const s of c.segments) {
       const pl = s.past?.length ?? 0
@@ -123,16 +126,16 @@ function packedForward(c: Ctx, qh: T2, kh: T2, vh: T2, pk: T2 | null, pv: T2 | n
           const h = g * rep + r
           const p = tf.softmax(tf.add(tf.matMul(rows(qh, h * c.N + s.start, s.length), kT), c.maskOf(s.length, pl))) as T2
           os.push(tf.matMul(p, V) as T2)
-          if (keepProbs) ps.push(p)
+          if (keep) ps.push(p)
         }
-        return { os, ps }
+        return { os, keep: keep ? [...ps, K, tf.transpose(V) as T2] : [] }
       })
       r.os.forEach((o, i) => outs[g * rep + i].push(o))
-      probs.push(...r.ps)
+      saved.push(...r.keep)
     }
   }
   const flat = outs.flat()
-  return { out: flat.length === 1 ? flat[0] : (tf.concat(flat, 0) as T2), probs }
+  return { out: flat.length === 1 ? flat[0] : (tf.concat(flat, 0) as T2), saved }
 }
 
 /**
@@ -157,41 +160,45 @@ function sumBlocks(n: number, d: number, parts: { start: number; t: T2 }[]): T2 
  * The packed attention core as one differentiable op over qh [H·N, d], kh, vh [Hkv·N, d] and,
  * with a prefix call, its pk, pv [Hkv·Np, d]. Backward per (segment, head), P its probabilities:
  *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dk = dSᵀ·q,  dv = Pᵀ·dO
- * (as layers.ts attendOp); a segment's dk, dv split into its prefix rows and its own rows.
+ * (as layers.ts attendOp); a segment's dk, dv split into its prefix rows and its own rows. The
+ * forward's per-segment keys and transposed values are saved, so the backward does not gather them
+ * again.
  */
 function packedAttendOp(c: Ctx, arity: 3 | 5) {
   const { heads: H, kvHeads: Hkv, headDim: d } = c.sh
   const rep = H / Hkv
   return custom(arity, ([qh, kh, vh, pk, pv], save) => {
-    const { out, probs } = packedForward(c, qh as T2, kh as T2, vh as T2, (pk as T2) ?? null, (pv as T2) ?? null, true)
-    save([qh, kh, vh, ...(arity === 5 ? [pk, pv] : []), ...probs])
+    // the past keys/values are read only through the saved per-segment K and Vᵀ
+    const { out, saved: forBackward } = packedForward(c, qh as T2, kh as T2, vh as T2, (pk as T2) ?? null, (pv as T2) ?? null, true)
+    save([qh, ...forBackward])
     return {
       value: out,
       gradFunc: (dy, saved) => {
-        const [qS, kS, vS] = saved as T2[]
-        const pkS = arity === 5 ? (saved[3] as T2) : null
-        const pvS = arity === 5 ? (saved[4] as T2) : null
-        const ps = saved.slice(arity) as T2[]
+        const [qS] = saved as T2[]
+        // per (kv head, segment): rep probabilities, K, Vᵀ
+        const perSegment = saved.slice(1) as T2[]
         const dO = dy as T2
         const dq: T2[][] = Array.from({ length: H }, () => [])
         const dkOwn: T2[] = []
         const dvOwn: T2[] = []
         const dkPast: { start: number; t: T2 }[][] = Array.from({ length: Hkv }, () => [])
         const dvPast: { start: number; t: T2 }[][] = Array.from({ length: Hkv }, () => [])
-        let pi = 0
+        let si = 0
         for (let g = 0; g < Hkv; g++) {
           for (const s of c.segments) {
             const pl = s.past?.length ?? 0
             const T = s.length
+            const ps = perSegment.slice(si, si + rep)
+            const K = perSegment[si + rep]
+            const vT = perSegment[si + rep + 1]
+            si += rep + 2
             const grads = tidy(() => {
-              const K = segmentRows(kS, pkS, g, s, c)
-              const vT = tf.transpose(segmentRows(vS, pvS, g, s, c)) as T2
               const dqs: T2[] = []
               let dk: T2 | null = null
               let dv: T2 | null = null
               for (let r = 0; r < rep; r++) {
                 const h = g * rep + r
-                const p = ps[pi + r]
+                const p = ps[r]
                 const dOh = rows(dO, h * c.N + s.start, T)
                 const dP = tf.matMul(dOh, vT)
                 const dS = tf.mul(p, tf.sub(dP, tf.sum(tf.mul(dP, p), 1, true))) as T2
@@ -202,7 +209,6 @@ function packedAttendOp(c: Ctx, arity: 3 | 5) {
               const split = (x: T2) => (pl ? { past: rows(x, 0, pl), own: rows(x, pl, T) } : { past: null, own: x })
               return { dqs, k: split(dk!), v: split(dv!) }
             })
-            pi += rep
             grads.dqs.forEach((x, r) => dq[g * rep + r].push(x))
             dkOwn.push(grads.k.own)
             dvOwn.push(grads.v.own)
