@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { ModelConfig } from './config'
 import type { LayerKV } from './layers'
-import { attention, embedCols, embedRows, matmul } from './layers'
+import { attention, dropHeadRows, embedCols, embedRows, matmul } from './layers'
 import { type HeadShape, type PackedKV, type PackedSegment, checkSegments, packedAttention, packedPositions } from './packed'
 import type { TensorSource } from './safetensors'
 
@@ -289,6 +289,7 @@ export abstract class TransformerLM implements CausalLM {
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
+    dropHeadRows()
     for (const v of this.params.values()) v.dispose()
     this.params.clear()
     this.disposeExtra()

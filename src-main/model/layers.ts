@@ -121,7 +121,7 @@ const gatherColsOp = custom(2, ([tableT, ids], save) => {
   save([ids])
   const [d, v] = tableT.shape as [number, number]
   return {
-    value: tf.transpose(tf.gather(tableT, ids, 1)),
+    value: tf.gather(tableRows(tableT), ids),
     gradFunc: (dy, [idx]) => {
       const id = idx.dataSync() as Int32Array
       const n = id.length
@@ -133,6 +133,28 @@ const gatherColsOp = custom(2, ([tableT, ids], save) => {
     },
   }
 })
+
+/**
+ * A [V, D] copy of a tied head tableT [D, V], kept while the head's values stay the same (a
+ * training step reads it in every micro-batch; a new value — the next optimizer step — replaces
+ * it). Gathering contiguous rows of it is far cheaper than gathering strided columns of [D, V]
+ * and transposing them (measured: ~25 ms per 1000 tokens on the 15M bench model).
+ */
+let headRows: { dataId: object; rows: T2 } | null = null
+function tableRows(tableT: tf.Tensor): T2 {
+  const dataId = (tableT as unknown as { dataId: object }).dataId
+  if (headRows?.dataId !== dataId) {
+    headRows?.rows.dispose()
+    headRows = { dataId, rows: tf.keep(tf.transpose(tableT)) as T2 }
+  }
+  return headRows.rows
+}
+
+/** Free the [V, D] copy kept for training's embedding lookups (a model's dispose calls it). */
+export function dropHeadRows(): void {
+  headRows?.rows.dispose()
+  headRows = null
+}
 
 /** Embedding lookup: table [V, D] gathered by rows. ids: int32 [N]. */
 export function embedRows(table: tf.Tensor, ids: tf.Tensor1D): T2 {

@@ -115,7 +115,9 @@ describe.each(['gpt2-tiny', 'llama-tiny-gqa', 'qwen2-tiny'])('model gradients: %
     const model = await loadModel(path.join(FIX, name))
     try {
       const ids = [5, 17, 300, 42, 99, 5, 17, 8, 250, 3, 77, 5]
-      tf.tidy(() => ceLoss(model, ids)) // warm-up: creates the cached scalar constants
+      // warm-up: creates the cached constants (scalars; under a tape, a tied head's [V, D] copy)
+      const warm = tf.variableGrads(() => ceLoss(model, ids), [...model.params.values()])
+      tf.dispose([warm.value, ...Object.values(warm.grads)])
       const before = tf.memory().numTensors
       const { value, grads } = tf.variableGrads(() => ceLoss(model, ids), [...model.params.values()])
       const loss = value.dataSync()[0]
