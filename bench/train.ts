@@ -4,7 +4,7 @@
 // same run; plus each saving of the trainer (shared prefix, sparse head, bucketing, pruning of
 // filtered y rows) switched off in turn, and all of them off.
 //
-//   npx tsx bench/train.ts [--runs 3] [--repeat 2] [--micro 2] [--accum 4] [--peer-micro 2,4] [--threads 1,2]
+//   npx tsx bench/train.ts [--runs 3] [--repeat 2] [--micro 4] [--accum 2] [--peer-micro 2,4] [--threads 1,2] [--blas openmp,pthread]
 //                          [--pairs-prompt 60] [--response 200] [--edit 0.15] [--tau 0.6|none] [--no-peer]
 //                          [--no-ablation] [--ablation-threads 1] [--ablation-rounds 3]
 //
@@ -195,13 +195,15 @@ interface PeerSetup {
   env: Record<string, string>
 }
 
+/** The BLAS builds the recipe runs with; `--blas openmp|pthread` keeps one (default: both). */
 function peerSetups(): PeerSetup[] {
   const lib = '/usr/lib/x86_64-linux-gnu'
+  const want = flag('blas', 'openmp,pthread').split(',')
   const out: PeerSetup[] = []
-  if (fs.existsSync(`${lib}/openblas-openmp/libblas.so.3`)) {
+  if (want.includes('openmp') && fs.existsSync(`${lib}/openblas-openmp/libblas.so.3`)) {
     out.push({ name: 'OpenBLAS 0.3.21 openmp, SkylakeX (AVX-512) kernels', env: { LD_LIBRARY_PATH: `${lib}/openblas-openmp`, OPENBLAS_CORETYPE: 'SkylakeX' } })
   }
-  if (fs.existsSync(`${lib}/openblas-pthread/libblas.so.3`)) {
+  if (want.includes('pthread') && fs.existsSync(`${lib}/openblas-pthread/libblas.so.3`)) {
     out.push({ name: 'OpenBLAS 0.3.21 pthread, SkylakeX (AVX-512) kernels', env: { LD_LIBRARY_PATH: `${lib}/openblas-pthread`, OPENBLAS_CORETYPE: 'SkylakeX' } })
   }
   if (!out.length) out.push({ name: 'system libblas', env: {} })
@@ -241,10 +243,11 @@ function cpuPeak(): { flops: number; text: string } {
 
 async function parent(): Promise<void> {
   const runs = Number(flag('runs', '3'))
-  const micro = Number(flag('micro', '2'))
-  const accum = Number(flag('accum', '4'))
+  // the trainer's micro-batch: 4 pairs (packed rows, so no padding cost; fits the WASM memory here)
+  const micro = Number(flag('micro', '4'))
+  const accum = Number(flag('accum', '2'))
   // the recipe pads and batches: its own micro-batch(es) (same pairs per optimizer step)
-  const peerMicros = flag('peer-micro', `${micro},${micro * 2}`).split(',').map(Number)
+  const peerMicros = flag('peer-micro', '2,4').split(',').map(Number)
   const threadsList = flag('threads', '1,2').split(',').map(Number)
   const promptLen = Number(flag('pairs-prompt', '60'))
   const respLen = Number(flag('response', '200'))
