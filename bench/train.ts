@@ -4,12 +4,13 @@
 // same run; plus each saving of the trainer (shared prefix, sparse head, bucketing, pruning of
 // filtered y rows) switched off in turn, and all of them off.
 //
-//   npx tsx bench/train.ts [--runs 3] [--repeat 2] [--micro 4] [--accum 2] [--peer-micro 2,4] [--threads 1,2] [--blas openmp,pthread]
+//   npx tsx bench/train.ts [--runs 3] [--repeat 2] [--micro 4] [--accum 2] [--peer-micro 2,4] [--engines 2x1,1x2] [--blas openmp,pthread]
 //                          [--pairs-prompt 60] [--response 200] [--edit 0.15] [--tau 0.6|none] [--no-peer]
 //                          [--no-ablation] [--ablation-threads 1] [--ablation-rounds 3]
 //
-// Part 1: the trainer with every saving on (1 and 2 WASM threads) and the recipe, each in its own
-// process (the WASM thread count is fixed per process), interleaved `--repeat` times, medians
+// Part 1: the trainer with every saving on — as the app runs it on WASM, one engine per core (the
+// trainer plus gradient helpers, one thread each), and one engine with all the threads — and the
+// recipe, each in its own process (the WASM thread count is fixed per process), interleaved `--repeat` times, medians
 // reported, because other processes share this machine's cores. Part 2: each saving switched off in
 // turn, all configurations alternating inside one process (robust ratios on a busy machine). A step = one optimizer step over micro × accum pairs
 // (forward, backward, AdamW); one warm-up step is not timed. Tokens are counted as the recipe
@@ -42,6 +43,8 @@ interface ChildArgs {
   dir: string
   data: string
   threads: number
+  /** engines: the trainer plus gradient helpers (data parallel), each with `threads` WASM threads */
+  engines: number
   micro: number
   accum: number
   runs: number
@@ -74,7 +77,9 @@ async function child(a: ChildArgs): Promise<RunResult> {
   const info = await initBackend('wasm', { threads: a.threads })
   const pairs: Pair[] = JSON.parse(fs.readFileSync(a.data, 'utf8')).pairs
   const examples = pairs.map((p, i) => ({ id: i, prompt: p.prompt.join(' '), original: p.original.join(' '), revised: p.revised.join(' ') }))
+  const { spawnWorker } = await import('../src-main/services/spawn-worker')
   const t = await Trainer.start({
+    helpers: a.engines > 1 ? { count: a.engines - 1, threads: a.threads, spawn: () => spawnWorker('gradients') } : undefined,
     modelDir: a.dir,
     examples,
     tokenizer: idTokenizer(),
@@ -248,7 +253,12 @@ async function parent(): Promise<void> {
   const accum = Number(flag('accum', '2'))
   // the recipe pads and batches: its own micro-batch(es) (same pairs per optimizer step)
   const peerMicros = flag('peer-micro', '2,4').split(',').map(Number)
-  const threadsList = flag('threads', '1,2').split(',').map(Number)
+  // trainer configurations, engines × WASM threads each: one engine per core (the trainer's default
+  // on WASM, gradient helpers) and one engine with all the threads
+  const cores = os.availableParallelism()
+  const engineList = flag('engines', `${Math.min(4, cores)}x1,1x${Math.min(4, cores)}`)
+    .split(',')
+    .map((c) => c.split('x').map(Number) as [number, number])
   const promptLen = Number(flag('pairs-prompt', '60'))
   const respLen = Number(flag('response', '200'))
   const edit = Number(flag('edit', '0.15'))
@@ -313,8 +323,9 @@ async function parent(): Promise<void> {
     )
 
     const on: Efficiency = { sharedPrefix: true, sparseHead: true, bucketing: true, pruneFiltered: true }
-    const configs: { name: string; threads: number; efficiency: Efficiency }[] = []
-    for (const t of threadsList) configs.push({ name: `tfjs wasm ${t}t, all savings on`, threads: t, efficiency: on })
+    const configs: { name: string; threads: number; engines: number; efficiency: Efficiency }[] = []
+    for (const [e, t] of engineList)
+      configs.push({ name: e > 1 ? `tfjs wasm ${e} engines × ${t}t, all savings on` : `tfjs wasm ${t}t, all savings on`, threads: t, engines: e, efficiency: on })
     const results = new Map<string, { stepS: number[]; r: RunResult }>()
     const peers = noPeer
       ? []
@@ -322,7 +333,7 @@ async function parent(): Promise<void> {
     for (let round = 0; round < repeat; round++) {
       for (const c of configs) {
         process.stderr.write(`[${round + 1}/${repeat}] ${c.name} …\n`)
-        const r = runChild<RunResult>(here, '--child', { dir, data, threads: c.threads, micro, accum, runs, efficiency: c.efficiency, tau } satisfies ChildArgs, 60 * 60_000)
+        const r = runChild<RunResult>(here, '--child', { dir, data, threads: c.threads, engines: c.engines, micro, accum, runs, efficiency: c.efficiency, tau } satisfies ChildArgs, 60 * 60_000)
         const e = results.get(c.name) ?? { stepS: [], r }
         if (r.ok) e.stepS.push(...r.stepS!)
         e.r = r.ok ? r : e.r.ok ? e.r : r

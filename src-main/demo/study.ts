@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs'
 import { alpacaPrompt, loadModel } from '../model'
 import { loadTokenizer } from '../signals/tokenizer'
 import { Trainer, type TrainExample, type TrainSettings } from '../train'
+import type { HelperOptions } from '../train/gradient-helpers'
 import { greedyAnswer, scoreResponse, summarise, type PairScore } from '../eval/score'
 import { generateWorld, type DemoPair } from './world'
 import { scoreAnswer } from './scorer'
@@ -26,6 +27,8 @@ export interface StudyOptions {
   answerTokens: number
   /** score only the first N held-out pairs (tests) */
   limit?: number
+  /** gradient helpers for the training runs (see train/gradient-helpers.ts) */
+  helpers?: HelperOptions
   signal?: AbortSignal
   onProgress?: (done: number, total: number, message: string) => void
 }
@@ -57,6 +60,7 @@ export async function runDemoStudy(o: StudyOptions): Promise<DemoStudyReport> {
       const outDir = join(o.workDir, `${method}-seed${seed}`)
       const started = Date.now()
       const trainer = await Trainer.start({
+        helpers: o.helpers,
         modelDir: o.baseModelDir,
         examples,
         outDir,

@@ -8,6 +8,7 @@ import type { BackendPreference, DemoStudyReport } from '../api/types'
 import { countParams, initBackend, readConfig } from '../model'
 import { presetsFor } from '../train'
 import { runDemoStudy, type StudyMethod } from '../demo/study'
+import { trainingParallelism } from './spawn-worker'
 import type { TaskContext } from './tasks'
 
 export interface DemoStudyTaskArgs {
@@ -23,13 +24,14 @@ export interface DemoStudyTaskArgs {
 }
 
 export async function runDemoStudyTask(args: DemoStudyTaskArgs, ctx: TaskContext): Promise<DemoStudyReport> {
-  await initBackend(args.preference)
+  const parallel = trainingParallelism()
+  await initBackend(args.preference, { threads: parallel.threads })
   const settings = await studySettings(args.baseModelDir, args.maxSteps, args.gamma)
   const workDir = join(args.dataDir, 'demo-study', 'work')
   rmSync(workDir, { recursive: true, force: true })
   try {
     const report = await runDemoStudy({
-      baseModelDir: args.baseModelDir, workDir, seeds: args.seeds, methods: args.methods, settings, answerTokens: args.answerTokens, limit: args.limit,
+      baseModelDir: args.baseModelDir, workDir, seeds: args.seeds, methods: args.methods, settings, answerTokens: args.answerTokens, limit: args.limit, helpers: parallel.helpers,
       signal: ctx.signal, onProgress: (done, total, message) => ctx.progress(done, total, 'models', message),
     })
     const file = join(args.dataDir, 'demo-study', `${report.createdAt.replace(/[:.]/g, '-')}.json`)

@@ -8,6 +8,7 @@ import { dropMetricsAfter, getRun, recordMetrics, setRunOwner, updateRun } from 
 import { Trainer } from '../train'
 import { loadExamples } from './examples'
 import { ApiError } from '../api/errors'
+import { trainingParallelism } from './spawn-worker'
 import type { TaskContext } from './tasks'
 
 export interface TrainTaskArgs {
@@ -25,14 +26,16 @@ export async function runTraining(args: TrainTaskArgs, ctx: TaskContext): Promis
     setRunOwner(db, run.id, process.pid)
     updateRun(db, run.id, { state: 'running', error: null })
     const examples = loadExamples(db, run.datasetId, run.selectionId, run.method)
-    await initBackend(args.preference)
+    // one engine per core (this one plus gradient helpers) when training runs on WASM
+    const parallel = trainingParallelism()
+    await initBackend(args.preference, { threads: parallel.threads })
     const progress = (p: Omit<RunProgress, 'runId'>) => ctx.emit('run.progress', { runId: run.id, ...p })
     progress({ state: 'running', step: run.step, totalSteps: run.totalSteps, etaMs: null, message: args.resume ? 'resuming' : 'loading the model' })
 
     const trainer =
       args.resume && run.lastCheckpoint
-        ? await Trainer.resume({ checkpointDir: run.lastCheckpoint, examples, outDir: run.outDir })
-        : await Trainer.start({ modelDir: run.baseModel, examples, settings: run.settings, outDir: run.outDir })
+        ? await Trainer.resume({ checkpointDir: run.lastCheckpoint, examples, outDir: run.outDir, helpers: parallel.helpers })
+        : await Trainer.start({ modelDir: run.baseModel, examples, settings: run.settings, outDir: run.outDir, helpers: parallel.helpers })
     const startStep = trainer.step
     dropMetricsAfter(db, run.id, startStep)
     const started = Date.now()
@@ -48,7 +51,9 @@ export async function runTraining(args: TrainTaskArgs, ctx: TaskContext): Promis
           recordMetrics(db, run.id, 'train', m.step, m)
           updateRun(db, run.id, { step: m.step, totalSteps: m.totalSteps })
           const perStep = (Date.now() - started) / Math.max(1, m.step - startStep)
-          progress({ state: 'running', step: m.step, totalSteps: m.totalSteps, etaMs: perStep * (m.totalSteps - m.step), train: m })
+          // the first step says how the step was computed (the helpers start with it)
+          const message = m.step === startStep + 1 ? `${trainer.info.backend}; ${engines(trainer.info.workers, parallel.threads)}` : undefined
+          progress({ state: 'running', step: m.step, totalSteps: m.totalSteps, etaMs: perStep * (m.totalSteps - m.step), train: m, ...(message ? { message } : {}) })
         },
         onEval: (m) => {
           recordMetrics(db, run.id, 'eval', m.step, m)
@@ -69,4 +74,8 @@ export async function runTraining(args: TrainTaskArgs, ctx: TaskContext): Promis
   } finally {
     db.close()
   }
+}
+
+function engines(workers: number, threads: number): string {
+  return workers > 1 ? `data parallel: ${workers} engines × ${threads} thread${threads === 1 ? '' : 's'} each` : 'one engine'
 }

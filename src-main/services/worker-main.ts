@@ -1,32 +1,39 @@
-// Entry point of every worker thread: runs one task, posts progress, honours cancel.
-import { parentPort } from 'node:worker_threads'
+// Entry point of every worker thread: runs one task, posts progress, honours cancel — or, started
+// with the role 'gradients', serves a training run as a gradient helper (train/gradient-worker.ts).
+import { parentPort, workerData } from 'node:worker_threads'
 import { ApiError } from '../api/errors'
+import { serveGradients } from '../train/gradient-worker'
 import { tasks, type FromWorker, type TaskName, type ToWorker } from './tasks'
 
 if (!parentPort) throw new Error('worker-main must run in a worker thread')
 const port = parentPort
 
-const controller = new AbortController()
-const post = (message: FromWorker) => port.postMessage(message)
+if ((workerData as { role?: string } | null)?.role === 'gradients') serveGradients(port)
+else serveTask()
 
-port.on('message', (message: ToWorker) => {
-  if (message.type === 'cancel') controller.abort()
-  else void run(message.task, message.args)
-})
+function serveTask(): void {
+  const controller = new AbortController()
+  const post = (message: FromWorker) => port.postMessage(message)
 
-async function run(name: TaskName, args: unknown): Promise<void> {
-  try {
-    const task = tasks[name] as (args: unknown, ctx: Parameters<(typeof tasks)[TaskName]>[1]) => Promise<unknown>
-    const result = await task(args, {
-      signal: controller.signal,
-      progress: (done, total, unit, message) => post({ type: 'progress', done, total, unit, message }),
-      emit: (event, payload) => post({ type: 'event', event, payload }),
-    })
-    post({ type: 'result', result })
-  } catch (error) {
-    const apiError = controller.signal.aborted ? new ApiError('cancelled', 'cancelled') : ApiError.from(error)
-    post({ type: 'error', error: apiError.toData() })
-  } finally {
-    port.close()
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'cancel') controller.abort()
+    else void run(message.task, message.args)
+  })
+
+  async function run(name: TaskName, args: unknown): Promise<void> {
+    try {
+      const task = tasks[name] as (args: unknown, ctx: Parameters<(typeof tasks)[TaskName]>[1]) => Promise<unknown>
+      const result = await task(args, {
+        signal: controller.signal,
+        progress: (done, total, unit, message) => post({ type: 'progress', done, total, unit, message }),
+        emit: (event, payload) => post({ type: 'event', event, payload }),
+      })
+      post({ type: 'result', result })
+    } catch (error) {
+      const apiError = controller.signal.aborted ? new ApiError('cancelled', 'cancelled') : ApiError.from(error)
+      post({ type: 'error', error: apiError.toData() })
+    } finally {
+      port.close()
+    }
   }
 }

@@ -189,6 +189,11 @@ function lengthKey(p: PreparedPair, method: 'figa' | 'sft'): number {
   return Math.max(p.revised.ids.length, method === 'figa' && p.original ? p.original.ids.length : 0)
 }
 
+/** The pairs sorted by their longest sequence, longest first (ties by id). */
+export function byLength(pairs: PreparedPair[], method: 'figa' | 'sft'): PreparedPair[] {
+  return [...pairs].sort((a, b) => lengthKey(b, method) - lengthKey(a, method) || a.id - b.id)
+}
+
 /**
  * Split the pairs of one optimizer step into micro-batches. With bucketing, pairs of similar
  * length go together (sorted by their longest sequence, ties by id), so each micro-batch pads
@@ -196,7 +201,7 @@ function lengthKey(p: PreparedPair, method: 'figa' | 'sft'): number {
  * either way (the loss is normalised over the whole step).
  */
 export function microBatches(step: PreparedPair[], microBatch: number, bucketing: boolean, method: 'figa' | 'sft'): PreparedPair[][] {
-  const list = bucketing ? [...step].sort((a, b) => lengthKey(b, method) - lengthKey(a, method) || a.id - b.id) : step
+  const list = bucketing ? byLength(step, method) : step
   const out: PreparedPair[][] = []
   for (let i = 0; i < list.length; i += microBatch) out.push(list.slice(i, i + microBatch))
   return out

@@ -21,6 +21,8 @@ export {
   WASM_TRAIN_BUDGET,
 } from './settings'
 export { type TrainExample, type PreparedPair, type PreparedBranch, type PrepareReport, prepareExamples, splitExamples, datasetHash, microBatches, tokenizeBranch } from './data'
+export { GradientHelpers, shareOf, type HelperOptions } from './gradient-helpers'
+export { serveGradients } from './gradient-worker'
 export { figaLoss, penalised, weightedCrossEntropy, type LossParts, type TokenTerms, type TauFilter } from './objectives'
 export { planBatch, batchLoss, headWeight, type BatchPlan, type RowGroup, type Selection } from './batch'
 export { accumulateStep, stepObjective, type StepGradients } from './step'

@@ -69,7 +69,8 @@ export function fullTrainable(model: CausalLM): Trainable {
       })
     },
     values() {
-      return new Map(entries.map(([name, v]) => [name, new Float32Array(v.dataSync() as Float32Array)]))
+      // one copy out of the engine (dataSync would copy twice)
+      return new Map(entries.map(([name, v]) => [name, new Float32Array(readView(v))]))
     },
     restore(values) {
       for (const [name, v] of entries) {

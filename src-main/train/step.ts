@@ -66,6 +66,20 @@ export interface AccumulateArgs {
   signal?: AbortSignal
 }
 
+export function emptyGradients(): StepGradients {
+  return { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0, prunedBranches: 0 }
+}
+
+/** Add `from` (another worker's share of the step) into `into`. */
+export function mergeGradients(into: StepGradients, from: StepGradients): void {
+  for (const [name, g] of from.acc) {
+    const a = into.acc.get(name)
+    if (!a) into.acc.set(name, g)
+    else for (let i = 0; i < a.length; i++) a[i] += g[i]
+  }
+  for (const k of ['positive', 'negative', 'n', 'bad', 'badKept', 'responseTokens', 'pairTokens', 'computedTokens', 'microBatches', 'prunedBranches'] as const) into[k] += from[k]
+}
+
 /** Forward/backward over the step's micro-batches; null when cancelled between them. */
 export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients | null> {
   const s = a.settings
@@ -83,7 +97,7 @@ export async function accumulateStep(a: AccumulateArgs): Promise<StepGradients |
 
 async function accumulateBatches(a: AccumulateArgs, batches: PreparedPair[][], head: tf.Tensor2D, headT: tf.Tensor2D[]): Promise<StepGradients | null> {
   const s = a.settings
-  const out: StepGradients = { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0, prunedBranches: 0 }
+  const out = emptyGradients()
   for (let bi = 0; bi < batches.length; bi++) {
     if (bi > 0) await new Promise((r) => setImmediate(r))
     if (a.signal?.aborted) return null

@@ -3,6 +3,7 @@
 
 import * as tf from '@tensorflow/tfjs'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { backendInfo, initBackend } from '../model/backend'
 import type { CausalLM } from '../model/base'
@@ -10,8 +11,9 @@ import { WASM_MEMORY_BUDGET, loadModel } from '../model/model'
 import { loadTokenizer, type TokenizerAdapter } from '../signals/tokenizer'
 import { type BatchPlan, batchLoss, headWeight, planBatch } from './batch'
 import { type CheckpointContent, LORA_FILE, OPTIMIZER_FILE, type TrainerState, STATE_FORMAT, STATE_VERSION, listCheckpoints, readState, readTensors, writeCheckpoint } from './checkpoint'
-import { type PrepareReport, type PreparedPair, type TrainExample, datasetHash, microBatches, prepareExamples, splitExamples } from './data'
-import { accumulateStep } from './step'
+import { type PrepareReport, type PreparedPair, type TrainExample, byLength, datasetHash, microBatches, prepareExamples, splitExamples } from './data'
+import { GradientHelpers, type HelperOptions, shareOf } from './gradient-helpers'
+import { type StepGradients, accumulateStep, mergeGradients } from './step'
 import { AdamW, clipFactor, globalNorm, learningRate } from './optimizer'
 import { LoraTrainable, type Trainable, fullTrainable, loraTargets, paramCountOf } from './params'
 import { TrainRng } from './rng'
@@ -77,6 +79,11 @@ export interface StartOptions {
   outDir: string
   /** defaults to the tokenizer of modelDir */
   tokenizer?: TokenizerAdapter
+  /**
+   * Data parallelism on WASM: helper workers that compute part of every step's micro-batches
+   * (gradient-helpers.ts). Full fine-tuning only; fewer are started when memory is short.
+   */
+  helpers?: HelperOptions
 }
 
 export interface ResumeOptions {
@@ -85,6 +92,7 @@ export interface ResumeOptions {
   /** defaults to the folder holding the checkpoint */
   outDir?: string
   tokenizer?: TokenizerAdapter
+  helpers?: HelperOptions
 }
 
 export interface TrainerInfo {
@@ -98,6 +106,8 @@ export interface TrainerInfo {
   backend: string
   /** set when the trainer lowered the micro-batch to fit the WASM memory (same effective batch) */
   adjusted: string | null
+  /** engines computing each step: the trainer plus its gradient helpers (set at the first step) */
+  workers: number
 }
 
 interface Position {
@@ -112,6 +122,10 @@ export class Trainer {
   private elapsedMs = 0
   private disposed = false
   private lastSavedStep = -1
+  private helperOptions: HelperOptions | undefined
+  private helpers: Promise<GradientHelpers | null> | null = null
+  /** the parameters the last optimizer update wrote (full fine-tuning), given to the helpers */
+  private freshParams: Map<string, Float32Array> | null = null
 
   private constructor(
     readonly model: CausalLM,
@@ -144,7 +158,7 @@ export class Trainer {
       const order = rng.permutation(data.train.length)
       const info = makeInfo(model, settings, trainable, data)
       info.adjusted = note
-      return new Trainer(
+      const t = new Trainer(
         model,
         settings,
         trainable,
@@ -159,6 +173,8 @@ export class Trainer {
         info,
         tokenizer.eosId ?? 0,
       )
+      t.helperOptions = opts.helpers
+      return t
     } catch (e) {
       trainable?.dispose()
       model.dispose()
@@ -220,6 +236,7 @@ export class Trainer {
         tokenizer.eosId ?? 0,
       )
       t._step = state.step
+      t.helperOptions = opts.helpers
       t.elapsedMs = state.elapsedMs
       t.lastSavedStep = state.step
       t.info.totalSteps = state.totalSteps
@@ -271,7 +288,7 @@ export class Trainer {
     const s = this.settings
     const t0 = performance.now()
     const { pairs, next } = this.peekStep()
-    const g = await accumulateStep({ model: this.model, trainable: this.trainable, pairs, settings: s, padId: this.padId, signal })
+    const g = await this.gradients(pairs, signal)
     if (!g) return null
     const { acc, n } = g
     const scale = n > 0 ? 1 / n : 0
@@ -280,10 +297,14 @@ export class Trainer {
     if (n > 0) {
       const f = scale * clipFactor(gradNorm, s.clipNorm)
       this.optimizer.begin()
+      const fresh = this.helpers ? new Map<string, Float32Array>() : null
       this.trainable.apply((slot, param) => {
         const grad = acc.get(slot.name)
         if (grad) this.optimizer.update(slot, param, grad, lr, f)
+        fresh?.set(slot.name, param)
       })
+      // the new values, for the helpers' next step (read back from the engine otherwise)
+      this.freshParams = fresh
     }
     this.pos = next
     this._step++
@@ -306,6 +327,50 @@ export class Trainer {
       pairs: pairs.length,
       elapsedMs: this.elapsedMs,
     }
+  }
+
+  /**
+   * The gradient of a step's pairs: here alone, or with the gradient helpers — the pairs sorted
+   * by length and dealt round-robin (pair i to worker i mod W, worker 0 is this one), the shares
+   * summed in worker order.
+   */
+  private async gradients(pairs: PreparedPair[], signal?: AbortSignal): Promise<StepGradients | null> {
+    const s = this.settings
+    const helpers = await this.startHelpers()
+    if (!helpers) return accumulateStep({ model: this.model, trainable: this.trainable, pairs, settings: s, padId: this.padId, signal })
+    const W = helpers.count + 1
+    const sorted = byLength(pairs, s.method)
+    const shares = Array.from({ length: W }, (_, w) => shareOf(sorted, w, W))
+    // settled at once, so a helper failure is never an unhandled rejection while this one works
+    const params = this.freshParams ?? this.trainable.values()
+    this.freshParams = null
+    const theirs = helpers.run(params, shares.slice(1)).then(
+      (grads) => ({ grads, error: null }),
+      (error: Error) => ({ grads: [] as StepGradients[], error }),
+    )
+    const mine = await accumulateStep({ model: this.model, trainable: this.trainable, pairs: shares[0], settings: s, padId: this.padId, signal })
+    // always wait for the helpers: their replies must not arrive during a later step
+    const other = await theirs
+    if (other.error) throw other.error
+    if (!mine) return null
+    for (const g of other.grads) mergeGradients(mine, g)
+    return mine
+  }
+
+  /** The helpers, started at the first step when asked for and useful (WASM, full fine-tuning, ≥ 2 pairs per step). */
+  private startHelpers(): Promise<GradientHelpers | null> {
+    if (!this.helpers) {
+      const s = this.settings
+      const o = this.helperOptions
+      const onWasm = (backendInfo()?.name ?? tf.getBackend()) === 'wasm'
+      // each helper holds its own model and activations: as many as half the machine's memory allows
+      const byMemory = Math.floor((0.5 * os.totalmem()) / Math.max(1, this.info.estimatedBytes)) - 1
+      const pairsPerStep = s.microBatch * s.accumulation
+      const count = o && onWasm && !s.lora ? Math.min(o.count, pairsPerStep - 1, byMemory) : 0
+      this.helpers = count > 0 ? GradientHelpers.start({ ...o!, count }, { rawConfig: this.model.rawConfig, settings: s, padId: this.padId }) : Promise.resolve(null)
+      this.helpers.then((h) => (this.info.workers = 1 + (h?.count ?? 0))).catch(() => {})
+    }
+    return this.helpers
   }
 
   /** Mean log-prob margin per token and perplexities on the held-out pairs (no gradient). */
@@ -438,6 +503,7 @@ export class Trainer {
   dispose(): void {
     if (this.disposed) return
     this.disposed = true
+    void this.helpers?.then((h) => h?.dispose()).catch(() => {})
     this.trainable.dispose()
     this.model.dispose()
   }
@@ -480,6 +546,7 @@ function makeInfo(model: CausalLM, s: TrainSettings, trainable: Trainable, data:
     estimatedBytes: estimateTrainingBytes(model.config, model.paramCount, s, memoryOptions(model, s, trainable, data.train)),
     backend: backendInfo()?.detail ?? tf.getBackend(),
     adjusted: null,
+    workers: 1,
   }
 }
 

@@ -1,0 +1,122 @@
+// Data parallelism: a Trainer with gradient helper workers (real worker threads, each with its own
+// WASM engine) trains like one without them — the same losses and weights up to the order of float
+// additions — resumes exactly with them, cancels, and stops its workers on dispose.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { initBackend } from '../../../src-main/model/backend'
+import { SafetensorsReader } from '../../../src-main/model/safetensors'
+import { spawnWorker } from '../../../src-main/services/spawn-worker'
+import { shareOf } from '../../../src-main/train/gradient-helpers'
+import type { TrainSettings } from '../../../src-main/train/settings'
+import { type StepMetrics, Trainer } from '../../../src-main/train/trainer'
+import { syntheticExamples, tempDir, tinyModelDir } from './helpers'
+
+let llama: string
+const dirs: string[] = []
+
+beforeAll(async () => {
+  await initBackend()
+  llama = await tinyModelDir('llama', 5, true, 3)
+  dirs.push(path.dirname(llama))
+})
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
+})
+
+function out(tag: string): string {
+  const d = tempDir(tag)
+  dirs.push(d)
+  return d
+}
+
+async function weightsOf(dir: string): Promise<Map<string, Float32Array>> {
+  const r = await SafetensorsReader.open(dir)
+  const out = new Map<string, Float32Array>()
+  for (const n of r.names()) out.set(n, (await r.read(n)).data)
+  await r.close()
+  return out
+}
+
+function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  let d = 0
+  for (const [k, x] of a) {
+    const y = b.get(k)!
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]))
+  }
+  return d
+}
+
+const examples = syntheticExamples(14, 21)
+const settings: Partial<TrainSettings> = { microBatch: 2, accumulation: 3, heldOut: 0.15, lr: 3e-3, maxSteps: 4, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 9, schedule: 'cosine', warmupSteps: 1 }
+const helpers = (count: number) => ({ count, spawn: () => spawnWorker('gradients') })
+
+describe('gradient helpers (data parallelism over worker threads)', () => {
+  it('deal pairs round-robin, worker 0 being the trainer', () => {
+    expect(shareOf([0, 1, 2, 3, 4], 0, 2)).toEqual([0, 2, 4])
+    expect(shareOf([0, 1, 2, 3, 4], 1, 2)).toEqual([1, 3])
+    expect(shareOf([0], 1, 2)).toEqual([])
+  })
+
+  it('train like a single engine: same losses and final weights (float summation order aside)', async () => {
+    const run = async (h?: ReturnType<typeof helpers>) => {
+      const t = await Trainer.start({ modelDir: llama, examples, outDir: out(h ? 'dp' : 'single'), settings, helpers: h })
+      const steps: StepMetrics[] = []
+      try {
+        const r = await t.run({ onStep: (m) => steps.push(m) })
+        return { steps, finalDir: r.finalDir, workers: t.info.workers }
+      } finally {
+        t.dispose()
+      }
+    }
+    const one = await run()
+    const two = await run(helpers(2))
+    expect(one.workers).toBe(1)
+    expect(two.workers).toBe(3)
+    expect(two.steps.map((m) => m.step)).toEqual([1, 2, 3, 4])
+    two.steps.forEach((m, i) => {
+      expect(Math.abs(m.loss - one.steps[i].loss), `step ${i + 1}`).toBeLessThan(1e-5)
+      expect(m.weightedTokens).toBe(one.steps[i].weightedTokens)
+    })
+    expect(maxDiff(await weightsOf(one.finalDir), await weightsOf(two.finalDir))).toBeLessThan(1e-5)
+  }, 120_000)
+
+  it('resume with helpers continues exactly; a cancelled step changes nothing', async () => {
+    const a = await Trainer.start({ modelDir: llama, examples, outDir: out('dp-straight'), settings, helpers: helpers(1) })
+    const lossesA: number[] = []
+    const ra = await a.run({ onStep: (m) => lossesA.push(m.loss) })
+    a.dispose()
+    const o = out('dp-resumed')
+    const b = await Trainer.start({ modelDir: llama, examples, outDir: o, settings, helpers: helpers(1) })
+    const lossesB: number[] = []
+    for (let i = 0; i < 2; i++) lossesB.push((await b.trainStep())!.loss)
+    // cancelled before it starts: no step, nothing changed
+    const ac = new AbortController()
+    ac.abort()
+    expect(await b.trainStep(ac.signal)).toBeNull()
+    expect(b.step).toBe(2)
+    await b.saveCheckpoint(path.join(o, 'checkpoint-2'))
+    b.dispose()
+    const c = await Trainer.resume({ checkpointDir: path.join(o, 'checkpoint-2'), examples, helpers: helpers(1) })
+    const rc = await c.run({ onStep: (m) => lossesB.push(m.loss) })
+    c.dispose()
+    lossesA.forEach((l, i) => expect(Math.abs(lossesB[i] - l)).toBeLessThan(1e-5))
+    expect(maxDiff(await weightsOf(ra.finalDir), await weightsOf(rc.finalDir))).toBeLessThan(1e-5)
+  }, 120_000)
+
+  it('are not started for LoRA or a step of one pair', async () => {
+    for (const s of [
+      { ...settings, lora: { rank: 2, alpha: 4, targets: ['q_proj'] }, maxSteps: 1 },
+      { ...settings, microBatch: 1, accumulation: 1, maxSteps: 1 },
+    ]) {
+      const t = await Trainer.start({ modelDir: llama, examples, outDir: out('dp-none'), settings: s, helpers: helpers(1) })
+      try {
+        await t.trainStep()
+        expect(t.info.workers).toBe(1)
+      } finally {
+        t.dispose()
+      }
+    }
+  }, 60_000)
+})
