@@ -6,12 +6,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/model/backend'
-import { SafetensorsReader } from '../../../src-main/model/safetensors'
 import { spawnWorker } from '../../../src-main/services/spawn-worker'
 import { shareOf } from '../../../src-main/train/gradient-helpers'
 import type { TrainSettings } from '../../../src-main/train/settings'
 import { type StepMetrics, Trainer } from '../../../src-main/train/trainer'
-import { syntheticExamples, tempDir, tinyModelDir } from './helpers'
+import { syntheticExamples, tempDir, tinyModelDir, maxWeightDiff, weightsOf } from './helpers'
 
 let llama: string
 const dirs: string[] = []
@@ -28,23 +27,6 @@ afterAll(() => {
 function out(tag: string): string {
   const d = tempDir(tag)
   dirs.push(d)
-  return d
-}
-
-async function weightsOf(dir: string): Promise<Map<string, Float32Array>> {
-  const r = await SafetensorsReader.open(dir)
-  const out = new Map<string, Float32Array>()
-  for (const n of r.names()) out.set(n, (await r.read(n)).data)
-  await r.close()
-  return out
-}
-
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  let d = 0
-  for (const [k, x] of a) {
-    const y = b.get(k)!
-    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]))
-  }
   return d
 }
 
@@ -79,7 +61,7 @@ describe('gradient helpers (data parallelism over worker threads)', () => {
       expect(Math.abs(m.loss - one.steps[i].loss), `step ${i + 1}`).toBeLessThan(1e-5)
       expect(m.weightedTokens).toBe(one.steps[i].weightedTokens)
     })
-    expect(maxDiff(await weightsOf(one.finalDir), await weightsOf(two.finalDir))).toBeLessThan(1e-5)
+    expect(maxWeightDiff(await weightsOf(one.finalDir), await weightsOf(two.finalDir))).toBeLessThan(1e-5)
   }, 120_000)
 
   it('resume with helpers continues exactly; a cancelled step changes nothing', async () => {
@@ -102,7 +84,7 @@ describe('gradient helpers (data parallelism over worker threads)', () => {
     const rc = await c.run({ onStep: (m) => lossesB.push(m.loss) })
     c.dispose()
     lossesA.forEach((l, i) => expect(Math.abs(lossesB[i] - l)).toBeLessThan(1e-5))
-    expect(maxDiff(await weightsOf(ra.finalDir), await weightsOf(rc.finalDir))).toBeLessThan(1e-5)
+    expect(maxWeightDiff(await weightsOf(ra.finalDir), await weightsOf(rc.finalDir))).toBeLessThan(1e-5)
   }, 120_000)
 
   it('are not started for LoRA or a step of one pair', async () => {

@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseConfig } from '../../../src-main/model/config'
 import { randomModel, saveModel } from '../../../src-main/model/model'
+import { SafetensorsReader } from '../../../src-main/model/safetensors'
 import { alpacaPrompt } from '../../../src-main/model/prompt'
 import type { TrainExample } from '../../../src-main/train/data'
 
@@ -123,4 +124,25 @@ export function wordTokenizer(): import('../../../src-main/signals/tokenizer').T
     tokenTexts: (ids: number[]) => ids.map((i) => (i === 256 ? EOS : `w${i}`)),
     idToToken: (i: number) => (i === 256 ? EOS : `w${i}`),
   }
+}
+
+/** The tensors of a model folder's model.safetensors, by name. */
+export async function weightsOf(dir: string): Promise<Map<string, Float32Array>> {
+  const r = await SafetensorsReader.open(dir)
+  const out = new Map<string, Float32Array>()
+  for (const n of r.names()) out.set(n, (await r.read(n)).data)
+  await r.close()
+  return out
+}
+
+/** Largest absolute difference between two sets of the same tensors (throws when the names differ). */
+export function maxWeightDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
+  const names = (m: Map<string, Float32Array>) => [...m.keys()].sort().join(',')
+  if (names(a) !== names(b)) throw new Error(`different tensors: ${names(a)} vs ${names(b)}`)
+  let d = 0
+  for (const [k, x] of a) {
+    const y = b.get(k)!
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]))
+  }
+  return d
 }

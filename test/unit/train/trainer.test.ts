@@ -13,7 +13,7 @@ import { readState } from '../../../src-main/train/checkpoint'
 import type { TrainExample } from '../../../src-main/train/data'
 import { type TrainSettings } from '../../../src-main/train/settings'
 import { type StepMetrics, Trainer } from '../../../src-main/train/trainer'
-import { syntheticExamples, tempDir, tinyModelDir, wordTokenizer } from './helpers'
+import { syntheticExamples, tempDir, tinyModelDir, wordTokenizer, maxWeightDiff, weightsOf } from './helpers'
 
 let llama: string
 let gpt2: string
@@ -37,24 +37,6 @@ function out(tag: string): string {
 
 const examples = syntheticExamples(14, 21)
 const base: Partial<TrainSettings> = { microBatch: 2, accumulation: 2, heldOut: 0.15, lr: 3e-3, maxSteps: 6, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 9 }
-
-async function weightsOf(dir: string): Promise<Map<string, Float32Array>> {
-  const r = await SafetensorsReader.open(dir)
-  const out = new Map<string, Float32Array>()
-  for (const n of r.names()) out.set(n, (await r.read(n)).data)
-  await r.close()
-  return out
-}
-
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  expect([...a.keys()].sort()).toEqual([...b.keys()].sort())
-  let d = 0
-  for (const [k, x] of a) {
-    const y = b.get(k)!
-    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i] - y[i]))
-  }
-  return d
-}
 
 describe('the gradient of the FIGA loss', () => {
   it('one Adam step lowers the CE of rewarded tokens and raises the CE of penalised ones', async () => {
@@ -141,9 +123,9 @@ describe.each([
       expect(lossesB[i].lr).toBe(m.lr)
     })
     expect(new Set(lossesA.map((m) => m.loss.toFixed(6))).size).toBeGreaterThan(3)
-    expect(maxDiff(await weightsOf(ra.finalDir), await weightsOf(rc.finalDir))).toBeLessThan(1e-5)
+    expect(maxWeightDiff(await weightsOf(ra.finalDir), await weightsOf(rc.finalDir))).toBeLessThan(1e-5)
     // the weights did change
-    expect(maxDiff(await weightsOf(ra.finalDir), await weightsOf(modelDir()))).toBeGreaterThan(1e-4)
+    expect(maxWeightDiff(await weightsOf(ra.finalDir), await weightsOf(modelDir()))).toBeGreaterThan(1e-4)
   })
 })
 
