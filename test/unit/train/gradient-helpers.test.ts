@@ -2,7 +2,6 @@
 // WASM engine) trains like one without them — the same losses and weights up to the order of float
 // additions — resumes exactly with them, cancels, and stops its workers on dispose.
 
-import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/model/backend'
@@ -10,25 +9,18 @@ import { spawnWorker } from '../../../src-main/services/spawn-worker'
 import { shareOf } from '../../../src-main/train/gradient-helpers'
 import type { TrainSettings } from '../../../src-main/train/settings'
 import { type StepMetrics, Trainer } from '../../../src-main/train/trainer'
-import { syntheticExamples, tempDir, tinyModelDir, maxWeightDiff, weightsOf } from './helpers'
+import { syntheticExamples, tinyModelDir, maxWeightDiff, weightsOf, testFolders } from './helpers'
 
 let llama: string
-const dirs: string[] = []
+const folders = testFolders()
 
 beforeAll(async () => {
   await initBackend()
   llama = await tinyModelDir('llama', 5, true, 3)
-  dirs.push(path.dirname(llama))
+  folders.keep(path.dirname(llama))
 })
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
-})
-
-function out(tag: string): string {
-  const d = tempDir(tag)
-  dirs.push(d)
-  return d
-}
+afterAll(() => folders.removeAll())
+const out = (tag: string) => folders.out(tag)
 
 const examples = syntheticExamples(14, 21)
 const settings: Partial<TrainSettings> = { microBatch: 2, accumulation: 3, heldOut: 0.15, lr: 3e-3, maxSteps: 4, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 9, schedule: 'cosine', warmupSteps: 1 }

@@ -56,6 +56,23 @@ export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `figa-train-${tag}-`))
 }
 
+/** Folders a test file makes: `out(tag)` a fresh temp folder, `keep(dir)` one made elsewhere; `removeAll()` in afterAll. */
+export function testFolders() {
+  const dirs: string[] = []
+  return {
+    keep(dir: string): string {
+      dirs.push(dir)
+      return dir
+    },
+    out(tag: string): string {
+      return this.keep(tempDir(tag))
+    },
+    removeAll(): void {
+      for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true })
+    },
+  }
+}
+
 /** A random tiny model saved with the byte-level tokenizer; returns its folder. */
 export async function tinyModelDir(family: 'llama' | 'gpt2', seed = 1, tied = true, scale = 1): Promise<string> {
   const raw = tinyConfig(family, tied)

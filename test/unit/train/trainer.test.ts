@@ -13,27 +13,21 @@ import { readState } from '../../../src-main/train/checkpoint'
 import type { TrainExample } from '../../../src-main/train/data'
 import { type TrainSettings } from '../../../src-main/train/settings'
 import { type StepMetrics, Trainer } from '../../../src-main/train/trainer'
-import { syntheticExamples, tempDir, tinyModelDir, wordTokenizer, maxWeightDiff, weightsOf } from './helpers'
+import { syntheticExamples, tinyModelDir, wordTokenizer, maxWeightDiff, weightsOf, testFolders } from './helpers'
 
 let llama: string
 let gpt2: string
-const dirs: string[] = []
+const folders = testFolders()
 
 beforeAll(async () => {
   await initBackend()
   llama = await tinyModelDir('llama', 5, true, 3)
   gpt2 = await tinyModelDir('gpt2', 6, false, 3)
-  dirs.push(path.dirname(llama), path.dirname(gpt2))
+  folders.keep(path.dirname(llama))
+  folders.keep(path.dirname(gpt2))
 })
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true })
-})
-
-function out(tag: string): string {
-  const d = tempDir(tag)
-  dirs.push(d)
-  return d
-}
+afterAll(() => folders.removeAll())
+const out = (tag: string) => folders.out(tag)
 
 const examples = syntheticExamples(14, 21)
 const base: Partial<TrainSettings> = { microBatch: 2, accumulation: 2, heldOut: 0.15, lr: 3e-3, maxSteps: 6, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 9 }
