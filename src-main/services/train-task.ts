@@ -52,7 +52,8 @@ export async function runTraining(args: TrainTaskArgs, ctx: TaskContext): Promis
           updateRun(db, run.id, { step: m.step, totalSteps: m.totalSteps })
           const perStep = (Date.now() - started) / Math.max(1, m.step - startStep)
           // the first step says how the step was computed (the helpers start with it)
-          const message = m.step === startStep + 1 ? `${trainer.info.backend}; ${engines(trainer.info.workers, parallel.threads)}` : undefined
+          const i = trainer.info
+          const message = m.step === startStep + 1 ? `${i.backend}; ${engines(i.workers, parallel.threads)}${i.helperError ? ` (gradient helpers did not start: ${i.helperError})` : ''}` : undefined
           progress({ state: 'running', step: m.step, totalSteps: m.totalSteps, etaMs: perStep * (m.totalSteps - m.step), train: m, ...(message ? { message } : {}) })
         },
         onEval: (m) => {

@@ -108,6 +108,8 @@ export interface TrainerInfo {
   adjusted: string | null
   /** engines computing each step: the trainer plus its gradient helpers (set at the first step) */
   workers: number
+  /** why the gradient helpers asked for did not start (the run then uses one engine) */
+  helperError?: string
 }
 
 interface Position {
@@ -367,8 +369,12 @@ export class Trainer {
       const byMemory = Math.floor((0.5 * os.totalmem()) / Math.max(1, this.info.estimatedBytes)) - 1
       const pairsPerStep = s.microBatch * s.accumulation
       const count = o && onWasm && !s.lora ? Math.min(o.count, pairsPerStep - 1, byMemory) : 0
-      this.helpers = count > 0 ? GradientHelpers.start({ ...o!, count }, { rawConfig: this.model.rawConfig, settings: s, padId: this.padId }) : Promise.resolve(null)
-      this.helpers.then((h) => (this.info.workers = 1 + (h?.count ?? 0))).catch(() => {})
+      // helpers that cannot start leave the run on this engine alone (info.helperError says why)
+      this.helpers = (count > 0 ? GradientHelpers.start({ ...o!, count }, { rawConfig: this.model.rawConfig, settings: s, padId: this.padId }) : Promise.resolve(null)).catch((e: Error) => {
+        this.info.helperError = e?.message ?? String(e)
+        return null
+      })
+      void this.helpers.then((h) => (this.info.workers = 1 + (h?.count ?? 0)))
     }
     return this.helpers
   }

@@ -3,6 +3,7 @@
 // additions — resumes exactly with them, cancels, and stops its workers on dispose.
 
 import path from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/model/backend'
 import { spawnWorker } from '../../../src-main/services/spawn-worker'
@@ -91,6 +92,18 @@ describe('gradient helpers (data parallelism over worker threads)', () => {
       } finally {
         t.dispose()
       }
+    }
+  }, 60_000)
+
+  it('that fail to start leave the run on one engine, saying why', async () => {
+    const broken = { count: 1, spawn: () => new Worker('throw new Error("no engine here")', { eval: true }) }
+    const t = await Trainer.start({ modelDir: llama, examples, outDir: out('dp-broken'), settings: { ...settings, maxSteps: 1 }, helpers: broken })
+    try {
+      expect(await t.trainStep()).not.toBeNull()
+      expect(t.info.workers).toBe(1)
+      expect(t.info.helperError).toMatch(/no engine here/)
+    } finally {
+      t.dispose()
     }
   }, 60_000)
 })
