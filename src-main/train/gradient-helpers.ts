@@ -8,7 +8,6 @@
 import type { Worker } from 'node:worker_threads'
 import type { PreparedPair } from './data'
 import type { FromHelper, ToHelper } from './gradient-worker'
-import type { TrainSettings } from './settings'
 import type { StepGradients } from './step'
 
 /** How to start helpers: how many, their WASM threads each, and a function that starts one worker running serveGradients. */
@@ -55,8 +54,8 @@ export class GradientHelpers {
     return this.workers.length
   }
 
-  /** Start `opts.count` helpers for a model (its config.json) and the run's settings. */
-  static async start(opts: HelperOptions, init: { rawConfig: Record<string, unknown>; settings: TrainSettings; padId: number }): Promise<GradientHelpers> {
+  /** Start `opts.count` helpers for a model (its config.json and current weights) and the run's settings. */
+  static async start(opts: HelperOptions, init: Omit<Extract<ToHelper, { type: 'init' }>, 'type' | 'threads'>): Promise<GradientHelpers> {
     const workers: Worker[] = []
     try {
       for (let i = 0; i < opts.count; i++) workers.push(opts.spawn())

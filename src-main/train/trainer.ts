@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { backendInfo, initBackend } from '../model/backend'
+import { backendInfo, initBackend, readView } from '../model/backend'
 import type { CausalLM } from '../model/base'
 import { WASM_MEMORY_BUDGET, loadModel } from '../model/model'
 import { loadTokenizer, type TokenizerAdapter } from '../signals/tokenizer'
@@ -80,8 +80,8 @@ export interface StartOptions {
   /** defaults to the tokenizer of modelDir */
   tokenizer?: TokenizerAdapter
   /**
-   * Data parallelism on WASM: helper workers that compute part of every step's micro-batches
-   * (gradient-helpers.ts). Full fine-tuning only; fewer are started when memory is short.
+   * Data parallelism on WASM: helper workers that compute part of every step's pairs
+   * (gradient-helpers.ts); fewer are started when memory is short.
    */
   helpers?: HelperOptions
 }
@@ -299,7 +299,8 @@ export class Trainer {
     if (n > 0) {
       const f = scale * clipFactor(gradNorm, s.clipNorm)
       this.optimizer.begin()
-      const fresh = this.helpers ? new Map<string, Float32Array>() : null
+      // (full fine-tuning: apply() hands out fresh arrays; LoRA's are its adapters' own, so not these)
+      const fresh = this.helpers && this.trainable.kind === 'full' ? new Map<string, Float32Array>() : null
       this.trainable.apply((slot, param) => {
         const grad = acc.get(slot.name)
         if (grad) this.optimizer.update(slot, param, grad, lr, f)
@@ -359,7 +360,7 @@ export class Trainer {
     return mine
   }
 
-  /** The helpers, started at the first step when asked for and useful (WASM, full fine-tuning, ≥ 2 pairs per step). */
+  /** The helpers, started at the first step when asked for and useful (WASM, ≥ 2 pairs per step). */
   private startHelpers(): Promise<GradientHelpers | null> {
     if (!this.helpers) {
       const s = this.settings
@@ -368,9 +369,16 @@ export class Trainer {
       // each helper holds its own model and activations: as many as half the machine's memory allows
       const byMemory = Math.floor((0.5 * os.totalmem()) / Math.max(1, this.info.estimatedBytes)) - 1
       const pairsPerStep = s.microBatch * s.accumulation
-      const count = o && onWasm && !s.lora ? Math.min(o.count, pairsPerStep - 1, byMemory) : 0
+      const count = o && onWasm ? Math.min(o.count, pairsPerStep - 1, byMemory) : 0
+      const init = () => ({
+        rawConfig: this.model.rawConfig,
+        settings: s,
+        padId: this.padId,
+        weights: new Map([...this.model.params].map(([name, v]) => [name, new Float32Array(readView(v))])),
+        lora: this.trainable instanceof LoraTrainable ? new Map([...this.trainable.baseValues(), ...this.trainable.values()]) : null,
+      })
       // helpers that cannot start leave the run on this engine alone (info.helperError says why)
-      this.helpers = (count > 0 ? GradientHelpers.start({ ...o!, count }, { rawConfig: this.model.rawConfig, settings: s, padId: this.padId }) : Promise.resolve(null)).catch((e: Error) => {
+      this.helpers = (count > 0 ? GradientHelpers.start({ ...o!, count }, init()) : Promise.resolve(null)).catch((e: Error) => {
         this.info.helperError = e?.message ?? String(e)
         return null
       })

@@ -80,18 +80,34 @@ describe('gradient helpers (data parallelism over worker threads)', () => {
     expect(maxWeightDiff(await weightsOf(ra.finalDir), await weightsOf(rc.finalDir))).toBeLessThan(1e-5)
   }, 120_000)
 
-  it('are not started for LoRA or a step of one pair', async () => {
-    for (const s of [
-      { ...settings, lora: { rank: 2, alpha: 4, targets: ['q_proj'] }, maxSteps: 1 },
-      { ...settings, microBatch: 1, accumulation: 1, maxSteps: 1 },
-    ]) {
-      const t = await Trainer.start({ modelDir: llama, examples, outDir: out('dp-none'), settings: s, helpers: helpers(1) })
+  it('train LoRA adapters like a single engine too', async () => {
+    const lora = { ...settings, lora: { rank: 2, alpha: 4, targets: ['q_proj', 'v_proj'] } }
+    const run = async (h?: ReturnType<typeof helpers>) => {
+      const t = await Trainer.start({ modelDir: llama, examples, outDir: out(h ? 'dp-lora' : 'lora'), settings: lora, helpers: h })
+      const losses: number[] = []
       try {
-        await t.trainStep()
-        expect(t.info.workers).toBe(1)
+        const r = await t.run({ onStep: (m) => losses.push(m.loss) })
+        return { losses, finalDir: r.finalDir, workers: t.info.workers }
       } finally {
         t.dispose()
       }
+    }
+    const one = await run()
+    const two = await run(helpers(1))
+    expect(two.workers).toBe(2)
+    two.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i]), `step ${i + 1}`).toBeLessThan(1e-5))
+    expect(maxWeightDiff(await weightsOf(one.finalDir), await weightsOf(two.finalDir))).toBeLessThan(1e-5)
+    // the adapters did train
+    expect(maxWeightDiff(await weightsOf(one.finalDir), await weightsOf(llama))).toBeGreaterThan(1e-5)
+  }, 120_000)
+
+  it('are not started for a step of one pair', async () => {
+    const t = await Trainer.start({ modelDir: llama, examples, outDir: out('dp-none'), settings: { ...settings, microBatch: 1, accumulation: 1, maxSteps: 1 }, helpers: helpers(1) })
+    try {
+      await t.trainStep()
+      expect(t.info.workers).toBe(1)
+    } finally {
+      t.dispose()
     }
   }, 60_000)
 
