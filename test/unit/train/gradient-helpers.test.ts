@@ -27,6 +27,18 @@ const examples = syntheticExamples(14, 21)
 const settings: Partial<TrainSettings> = { microBatch: 2, accumulation: 3, heldOut: 0.15, lr: 3e-3, maxSteps: 4, evalEvery: 0, checkpointEvery: 0, tau: null, seed: 9, schedule: 'cosine', warmupSteps: 1 }
 const helpers = (count: number) => ({ count, spawn: () => spawnWorker('gradients') })
 
+/** A whole run (start, run, dispose): its step metrics, final folder and engine count. */
+async function trainRun(tag: string, s: Partial<TrainSettings>, h?: ReturnType<typeof helpers>) {
+  const t = await Trainer.start({ modelDir: llama, examples, outDir: out(tag), settings: s, helpers: h })
+  const steps: StepMetrics[] = []
+  try {
+    const r = await t.run({ onStep: (m) => steps.push(m) })
+    return { steps, finalDir: r.finalDir, workers: t.info.workers }
+  } finally {
+    t.dispose()
+  }
+}
+
 describe('gradient helpers (data parallelism over worker threads)', () => {
   it('deal pairs round-robin, worker 0 being the trainer', () => {
     expect(shareOf([0, 1, 2, 3, 4], 0, 2)).toEqual([0, 2, 4])
@@ -35,18 +47,8 @@ describe('gradient helpers (data parallelism over worker threads)', () => {
   })
 
   it('train like a single engine: same losses and final weights (float summation order aside)', async () => {
-    const run = async (h?: ReturnType<typeof helpers>) => {
-      const t = await Trainer.start({ modelDir: llama, examples, outDir: out(h ? 'dp' : 'single'), settings, helpers: h })
-      const steps: StepMetrics[] = []
-      try {
-        const r = await t.run({ onStep: (m) => steps.push(m) })
-        return { steps, finalDir: r.finalDir, workers: t.info.workers }
-      } finally {
-        t.dispose()
-      }
-    }
-    const one = await run()
-    const two = await run(helpers(2))
+    const one = await trainRun('single', settings)
+    const two = await trainRun('dp', settings, helpers(2))
     expect(one.workers).toBe(1)
     expect(two.workers).toBe(3)
     expect(two.steps.map((m) => m.step)).toEqual([1, 2, 3, 4])
@@ -82,20 +84,10 @@ describe('gradient helpers (data parallelism over worker threads)', () => {
 
   it('train LoRA adapters like a single engine too', async () => {
     const lora = { ...settings, lora: { rank: 2, alpha: 4, targets: ['q_proj', 'v_proj'] } }
-    const run = async (h?: ReturnType<typeof helpers>) => {
-      const t = await Trainer.start({ modelDir: llama, examples, outDir: out(h ? 'dp-lora' : 'lora'), settings: lora, helpers: h })
-      const losses: number[] = []
-      try {
-        const r = await t.run({ onStep: (m) => losses.push(m.loss) })
-        return { losses, finalDir: r.finalDir, workers: t.info.workers }
-      } finally {
-        t.dispose()
-      }
-    }
-    const one = await run()
-    const two = await run(helpers(1))
+    const one = await trainRun('lora', lora)
+    const two = await trainRun('dp-lora', lora, helpers(1))
     expect(two.workers).toBe(2)
-    two.losses.forEach((l, i) => expect(Math.abs(l - one.losses[i]), `step ${i + 1}`).toBeLessThan(1e-5))
+    two.steps.forEach((m, i) => expect(Math.abs(m.loss - one.steps[i].loss), `step ${i + 1}`).toBeLessThan(1e-5))
     expect(maxWeightDiff(await weightsOf(one.finalDir), await weightsOf(two.finalDir))).toBeLessThan(1e-5)
     // the adapters did train
     expect(maxWeightDiff(await weightsOf(one.finalDir), await weightsOf(llama))).toBeGreaterThan(1e-5)
