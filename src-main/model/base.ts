@@ -3,9 +3,8 @@
 
 import * as tf from '@tensorflow/tfjs'
 import type { ModelConfig } from './config'
-import type { LayerKV } from './layers'
-import { attention, dropHeadRows, embedCols, embedRows, matmul } from './layers'
-import { type HeadShape, type PackedKV, type PackedSegment, checkSegments, packedAttention, packedPositions } from './packed'
+import { type HeadShape, type LayerKV, type PackedKV, type PackedSegment, attention, checkSegments, packedAttention, packedPositions } from './attention'
+import { dropHeadRows, embedCols, embedRows, matmul } from './layers'
 import type { TensorSource } from './safetensors'
 
 /**
@@ -80,7 +79,7 @@ export type TokenInput = number[][] | tf.Tensor2D
 /**
  * How the rows of one call are laid out, as the architectures' body sees it: the position of every
  * row, and the attention of each layer among them (equal-length sequences with a KV cache, or
- * packed sequences; see packed.ts).
+ * packed sequences; see attention.ts).
  */
 export interface RowLayout {
   positions: number[]
@@ -107,7 +106,7 @@ export interface CausalLM {
   /** final-normed hidden states [B, T, D] (apply `logits` to chosen rows) */
   hidden(ids: TokenInput, opts?: { cache?: KVCache }): tf.Tensor3D
   /**
-   * Final-normed hidden states [N, D] of sequences packed without padding (see packed.ts): `ids`
+   * Final-normed hidden states [N, D] of sequences packed without padding (see attention.ts): `ids`
    * holds their tokens one sequence after another, `segments` where each starts and which prefix
    * rows of `opts.past` it continues.
    */

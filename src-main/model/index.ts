@@ -3,7 +3,7 @@
 export { initBackend, backendInfo, type BackendInfo, type BackendPref, type BackendOptions } from './backend'
 export { parseConfig, toHfConfig, countParams, ConfigError, type ModelConfig, type Family, type RopeScaling } from './config'
 export { KVCache, TransformerLM, hfShape, type CausalLM, type ForwardOptions, type ParamSpec, type TokenInput, type RowLayout, type PackedOptions } from './base'
-export { packedAttention, packedPositions, type PackedSegment, type PackedKV, type HeadShape } from './packed'
+export { packedAttention, packedPositions, type PackedSegment, type PackedKV, type HeadShape } from './attention'
 export { loadModel, randomModel, saveModel, inspectModelFolder, readConfig, paramSpecs, looksLikeModelFolder, wasmBytesNeeded, WASM_MEMORY_BUDGET, type ModelFolderInfo, type LoadOptions, type SaveOptions } from './model'
 export {
   SafetensorsReader,

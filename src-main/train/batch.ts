@@ -3,7 +3,7 @@
 //
 // Rows: per pair the ŷ sequence and (FIGA) the y sequence, inputs = ids[0 .. L-2] (the hidden
 // state at position j predicts ids[j+1]). The rows of a call are packed one after another without
-// padding (model/packed.ts): every per-token op runs over exactly the tokens needed, and attention
+// padding (model/attention.ts): every per-token op runs over exactly the tokens needed, and attention
 // keeps each sequence to itself. With `pad` (bucketing off, the official recipe's layout) each row
 // is instead padded to the longest row of its group; causal attention means no real position ever
 // sees a pad.
@@ -26,7 +26,7 @@
 
 import * as tf from '@tensorflow/tfjs'
 import type { CausalLM } from '../model/base'
-import type { PackedKV, PackedSegment } from '../model/packed'
+import type { PackedKV, PackedSegment } from '../model/attention'
 import type { PreparedBranch, PreparedPair } from './data'
 import { weightedCrossEntropy } from './objectives'
 

@@ -6,7 +6,8 @@ import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/model/backend'
 import type { CausalLM } from '../../../src-main/model/base'
-import { attention, embedCols, embedRows, linear, matmul, matmulConst } from '../../../src-main/model/layers'
+import { attention } from '../../../src-main/model/attention'
+import { embedCols, embedRows, linear, matmul, matmulConst } from '../../../src-main/model/layers'
 import { loadModel } from '../../../src-main/model/model'
 
 const FIX = path.resolve(__dirname, '../../fixtures/parity')

@@ -1,4 +1,4 @@
-// Packed sequences (model/packed.ts): sequences of different lengths in one call, and sequences
+// Packed sequences (model/attention.ts): sequences of different lengths in one call, and sequences
 // that continue a prefix computed by an earlier call, give the hidden states and the gradients of
 // running every full sequence on its own.
 
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/model/backend'
 import type { CausalLM } from '../../../src-main/model/base'
 import { loadModel } from '../../../src-main/model/model'
-import type { PackedKV, PackedSegment } from '../../../src-main/model/packed'
+import type { PackedKV, PackedSegment } from '../../../src-main/model/attention'
 
 const FIX = path.resolve(__dirname, '../../fixtures/parity')
 

@@ -1,16 +1,22 @@
-// Packed sequences: several sequences of different lengths as the rows of one call, without
-// padding. Every per-token op (norms, projections, MLP) runs once over all rows; only attention
-// looks at the sequence boundaries. A sequence may continue a prefix computed by an earlier packed
-// call (`past`): it attends to all of the prefix's rows, then causally to its own. The training
-// step uses this to run the shared prefix of y and ŷ once and both branches from it, with no
-// padding anywhere.
+// Causal multi-head attention with grouped kv heads (query head h reads kv head h // (H / Hkv)),
+// on WASM's fast path: 2-D matmuls per (sequence, head) on a per-head block layout, one custom
+// gradient for the whole core under a tape.
 //
-// Attention per (sequence, head) is the same 2-D computation as the batched path (layers.ts), with
-// one custom gradient for the whole core. A prefix row's key/value gradient sums the contributions
-// of every sequence that continues it.
+// The core works on packed sequences: several sequences of different lengths as the rows of one
+// call, without padding. Every per-token op (norms, projections, MLP) runs once over all rows;
+// only attention looks at the sequence boundaries. A sequence may continue a prefix computed by an
+// earlier packed call (`past`): it attends to all of the prefix's rows, then causally to its own.
+// The training step uses this to run the shared prefix of y and ŷ once and both branches from it,
+// with no padding anywhere. A prefix row's key/value gradient sums the contributions of every
+// sequence that continues it.
+//
+// `attention()` is the batched entry (equal-length sequences with a KV cache, as generation and
+// `forward` use): several queries per sequence are packed segments of the same core; a single
+// query per sequence (decoding) is one small batched matmul over all heads (few ops matter more
+// than FLOPs there).
 
 import * as tf from '@tensorflow/tfjs'
-import { addTo, causalMask, custom, fromHeads, rows, taping, tidy, toHeads } from './layers'
+import { custom, taping, tidy } from './layers'
 
 type T2 = tf.Tensor2D
 
@@ -160,9 +166,11 @@ function sumBlocks(n: number, d: number, parts: { start: number; t: T2 }[]): T2 
  * The packed attention core as one differentiable op over qh [H·N, d], kh, vh [Hkv·N, d] and,
  * with a prefix call, its pk, pv [Hkv·Np, d]. Backward per (segment, head), P its probabilities:
  *   dP = dO·vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dq = dS·k,  dk = dSᵀ·q,  dv = Pᵀ·dO
- * (as layers.ts attendOp); a segment's dk, dv split into its prefix rows and its own rows. The
- * forward's per-segment keys and transposed values are saved, so the backward does not gather them
- * again.
+ * (a kv head sums over the query heads that read it); a segment's dk, dv split into its prefix
+ * rows and its own rows. The forward's probabilities and per-segment keys and transposed values
+ * are saved, so the backward does not gather them again. dk and dv transpose the [T, S] factor
+ * rather than multiply [d, T]·[T, S]: XNNPACK packs the right operand on every call, and a wide
+ * fresh one with only d rows to multiply runs at half speed.
  */
 function packedAttendOp(c: Ctx, arity: 3 | 5) {
   const { heads: H, kvHeads: Hkv, headDim: d } = c.sh
@@ -226,4 +234,91 @@ function packedAttendOp(c: Ctx, arity: 3 | 5) {
       },
     }
   })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout helpers.
+
+/** Causal mask [T, S] for T new queries after `past` earlier positions: 0 or -1e9. */
+export function causalMask(t: number, past: number): T2 {
+  const s = past + t
+  const m = new Float32Array(t * s)
+  for (let i = 0; i < t; i++) for (let j = past + i + 1; j < s; j++) m[i * s + j] = -1e9
+  return tf.tensor2d(m, [t, s])
+}
+
+/** [B·T, H·d] → [B·H·T, d]: each (sequence, head) a contiguous block of T rows */
+export function toHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
+  return tf.transpose(x.reshape([B, T, H, d]), [0, 2, 1, 3]).reshape([B * H * T, d]) as T2
+}
+
+/** [B·H·T, d] → [B·T, H·d] (inverse of toHeads) */
+export function fromHeads(x: tf.Tensor, B: number, T: number, H: number, d: number): T2 {
+  return tf.transpose(x.reshape([B, H, T, d]), [0, 2, 1, 3]).reshape([B * T, H * d]) as T2
+}
+
+/** acc + x, or x when there is no acc yet */
+function addTo(acc: T2 | null, x: T2): T2 {
+  return acc ? (tf.add(acc, x) as T2) : x
+}
+
+/** rows r0..r0+n-1 of a 2-D tensor (a contiguous slice) */
+function rows(x: T2, r0: number, n: number): T2 {
+  return x.slice([r0, 0], [n, x.shape[1]])
+}
+
+// ---------------------------------------------------------------------------------------------
+// The batched entry, with an optional KV cache.
+
+/** Keys and values of one layer for a batch: kT [B·Hkv, d, S] (keys transposed), v [B·Hkv, S, d]. */
+export interface LayerKV {
+  kT: tf.Tensor3D
+  v: tf.Tensor3D
+}
+
+export interface AttentionShape extends HeadShape {
+  batch: number
+  /** new positions per sequence in this call */
+  seq: number
+}
+
+/**
+ * Causal attention for a batch of B sequences of T new positions each: q [B·T, H·d] (already
+ * rotated and scaled), k, v [B·T, Hkv·d]; `past` holds earlier keys/values of the same sequences
+ * (or null). Returns the output [B·T, H·d] and the keys/values to cache (past ones included).
+ */
+export function attention(q: T2, k: T2, v: T2, past: LayerKV | null, sh: AttentionShape): { out: T2; kv: LayerKV } {
+  const { batch: B, seq: T, heads: H, kvHeads: Hkv, headDim: d } = sh
+  let kT: tf.Tensor3D
+  let vv: tf.Tensor3D
+  let out: T2
+  if (T === 1) {
+    // one query per sequence: q [B·Hkv, rep, d] @ kT [B·Hkv, d, S] → [B·Hkv, rep, S]; small batched matmuls
+    kT = past ? (tf.concat([past.kT, k.reshape([B * Hkv, d, 1])], 2) as tf.Tensor3D) : k.reshape([B * Hkv, d, 1])
+    vv = past ? (tf.concat([past.v, v.reshape([B * Hkv, 1, d])], 1) as tf.Tensor3D) : v.reshape([B * Hkv, 1, d])
+    const p = tf.softmax(tf.matMul(q.reshape([B * Hkv, H / Hkv, d]), kT))
+    out = tf.matMul(p, vv).reshape([B, H * d])
+  } else {
+    // several queries: sequence b is packed segment b, continuing rows b·P.. of the past
+    const P = past ? past.kT.shape[2] : 0
+    const segments = Array.from({ length: B }, (_, b) => ({ start: b * T, length: T, past: P ? { start: b * P, length: P } : null }))
+    const r = packedAttention(q, k, v, segments, past ? packedPast(past, B, Hkv, d) : null, sh)
+    out = r.out
+    // the cache layout from the call's per-head keys/values ([Hkv·B·T, d]): kT [B·Hkv, d, T], v [B·Hkv, T, d]
+    kT = tf.transpose(r.kv.k.reshape([Hkv, B, T, d]), [1, 0, 3, 2]).reshape([B * Hkv, d, T])
+    vv = (B === 1 ? r.kv.v : tf.transpose(r.kv.v.reshape([Hkv, B, T, d]), [1, 0, 2, 3])).reshape([B * Hkv, T, d])
+    if (past) {
+      kT = tf.concat([past.kT, kT], 2) as tf.Tensor3D
+      vv = tf.concat([past.v, vv], 1) as tf.Tensor3D
+    }
+  }
+  return { out, kv: { kT, v: vv } }
+}
+
+/** A batch's cached keys/values in the packed layout: [Hkv·B·P, d] each (per kv head, sequence after sequence). */
+function packedPast(past: LayerKV, B: number, Hkv: number, d: number): PackedKV {
+  const P = past.kT.shape[2]
+  const k = tf.transpose(past.kT.reshape([B, Hkv, d, P]), [1, 0, 3, 2]).reshape([Hkv * B * P, d]) as T2
+  const v = tf.transpose(past.v.reshape([B, Hkv, P, d]), [1, 0, 2, 3]).reshape([Hkv * B * P, d]) as T2
+  return { k, v, rows: B * P }
 }
