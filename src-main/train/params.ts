@@ -34,7 +34,8 @@ export interface Trainable {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 
-function addInto(acc: Map<string, Float32Array>, name: string, g: Float32Array): void {
+/** acc[name] += g (a copy of g when acc has no such entry yet). */
+export function addInto(acc: Map<string, Float32Array>, name: string, g: Float32Array): void {
   const a = acc.get(name)
   if (!a) acc.set(name, g.slice())
   else for (let i = 0; i < a.length; i++) a[i] += g[i]

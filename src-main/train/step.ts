@@ -6,7 +6,7 @@ import type { CausalLM } from '../model/base'
 import { type BatchPlan, type Selection, batchLoss, headWeight, planBatch } from './batch'
 import { type PreparedPair, microBatches } from './data'
 import { figaLoss, transposedHead } from './objectives'
-import type { Trainable } from './params'
+import { type Trainable, addInto } from './params'
 import type { TrainSettings } from './settings'
 
 export interface StepObjective {
@@ -72,11 +72,7 @@ export function emptyGradients(): StepGradients {
 
 /** Add `from` (another worker's share of the step) into `into`. */
 export function mergeGradients(into: StepGradients, from: StepGradients): void {
-  for (const [name, g] of from.acc) {
-    const a = into.acc.get(name)
-    if (!a) into.acc.set(name, g)
-    else for (let i = 0; i < a.length; i++) a[i] += g[i]
-  }
+  for (const [name, g] of from.acc) addInto(into.acc, name, g)
   for (const k of ['positive', 'negative', 'n', 'bad', 'badKept', 'responseTokens', 'pairTokens', 'computedTokens', 'microBatches', 'prunedBranches'] as const) into[k] += from[k]
 }
 
