@@ -119,7 +119,7 @@ const gatherColsOp = custom(2, ([tableT, ids], save) => {
   save([ids])
   const [d, v] = tableT.shape as [number, number]
   return {
-    value: tf.gather(tableRows(tableT), ids),
+    value: tf.gather(transposedTable(tableT), ids),
     gradFunc: (dy, [idx]) => {
       const id = idx.dataSync() as Int32Array
       const n = id.length
@@ -133,13 +133,14 @@ const gatherColsOp = custom(2, ([tableT, ids], save) => {
 })
 
 /**
- * A [V, D] copy of a tied head tableT [D, V], kept while the head's values stay the same (a
- * training step reads it in every micro-batch; a new value — the next optimizer step — replaces
- * it). Gathering contiguous rows of it is far cheaper than gathering strided columns of [D, V]
- * and transposing them (measured: ~25 ms per 1000 tokens on the 15M bench model).
+ * A [V, D] copy of the head [D, V], kept while the head's values stay the same (a training step
+ * reads it in every micro-batch; a new value — the next optimizer step — replaces it). The tied
+ * embedding lookup gathers contiguous rows of it, far cheaper than strided columns of [D, V] plus a
+ * transpose (measured: ~25 ms per 1000 tokens on the 15M bench model); the trainer's head gradient
+ * multiplies by blocks of it. Do not dispose it.
  */
 let headRows: { dataId: object; rows: T2 } | null = null
-function tableRows(tableT: tf.Tensor): T2 {
+export function transposedTable(tableT: tf.Tensor): T2 {
   const dataId = (tableT as unknown as { dataId: object }).dataId
   if (headRows?.dataId !== dataId) {
     headRows?.rows.dispose()

@@ -13,7 +13,7 @@
 // w·(softmax − onehot) with the signed weights figaLoss decided.
 
 import * as tf from '@tensorflow/tfjs'
-import { tidy } from '../model/layers'
+import { tidy, transposedTable } from '../model/layers'
 import { HEAD_CHUNK_ELEMENTS } from './settings'
 
 export interface TauFilter {
@@ -122,15 +122,16 @@ export interface WeightedCEResult {
 /** rows per block of the transposed head (see WeightedCEArgs.headT) */
 export const HEAD_T_BLOCK = 8192
 
-/** The head [D, V] transposed, in blocks of HEAD_T_BLOCK rows (the caller disposes them). */
+/**
+ * The head [D, V] transposed, in blocks of HEAD_T_BLOCK rows (the caller disposes them), cut from
+ * the [V, D] copy the tied embedding lookup also reads (one transpose per optimizer step).
+ */
 export function transposedHead(head: tf.Tensor2D): tf.Tensor2D[] {
-  return tf.tidy(() => {
-    const t = tf.transpose(head) as tf.Tensor2D
-    const [V, D] = t.shape
-    const blocks: tf.Tensor2D[] = []
-    for (let v0 = 0; v0 < V; v0 += HEAD_T_BLOCK) blocks.push(t.slice([v0, 0], [Math.min(HEAD_T_BLOCK, V - v0), D]))
-    return blocks
-  })
+  const t = transposedTable(head)
+  const [V, D] = t.shape
+  const blocks: tf.Tensor2D[] = []
+  for (let v0 = 0; v0 < V; v0 += HEAD_T_BLOCK) blocks.push(t.slice([v0, 0], [Math.min(HEAD_T_BLOCK, V - v0), D]))
+  return blocks
 }
 
 export function weightedCrossEntropy(args: WeightedCEArgs): WeightedCEResult {
