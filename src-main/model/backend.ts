@@ -290,9 +290,7 @@ function patchWasmKernels(): void {
 /** Copy the block begin..begin+size of a row-major `shape` tensor, one run of the last axis at a time. */
 function copySlice(src: ArrayLike<number> & { subarray(a: number, b: number): ArrayLike<number> }, dst: { set(a: ArrayLike<number>, o: number): void }, shape: number[], begin: number[], size: number[]): void {
   const rank = shape.length
-  const strides = new Array<number>(rank)
-  strides[rank - 1] = 1
-  for (let k = rank - 2; k >= 0; k--) strides[k] = strides[k + 1] * shape[k + 1]
+  const strides = tf.util.computeStrides(shape) // of the leading axes; the last one's is 1
   const inner = size[rank - 1]
   const total = size.reduce((a, b) => a * b, 1)
   if (total === 0) return
