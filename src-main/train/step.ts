@@ -66,7 +66,7 @@ export interface AccumulateArgs {
   signal?: AbortSignal
 }
 
-export function emptyGradients(): StepGradients {
+function emptyGradients(): StepGradients {
   return { acc: new Map(), positive: 0, negative: 0, n: 0, bad: 0, badKept: 0, responseTokens: 0, pairTokens: 0, computedTokens: 0, microBatches: 0, prunedBranches: 0 }
 }
 
